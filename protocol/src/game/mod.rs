@@ -1,0 +1,1 @@
+//! Game wire (in progress).

@@ -1,0 +1,1 @@
+//! GameLift Server SDK 5 messages (in progress).

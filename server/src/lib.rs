@@ -1,0 +1,12 @@
+//! The session server: the process a studio uploads to its GameLift fleet.
+//!
+//! **What it is (as it is built out):** the GameLift Server SDK 5 client (process hooks
+//! over the SDK5 WebSocket), the QUIC endpoint players connect to, a sans-IO game and
+//! session core driven by a fixed tick, and the match-result reporter with a durable outbox.
+//!
+//! **What it is not:** it never talks to the backend directly (results go through SQS),
+//! it does not matchmake, and it defines no wire format of its own; every message it
+//! speaks lives in [`protocol`].
+//!
+//! **State today:** only this crate's place in the workspace exists. The SDK5 client,
+//! QUIC endpoint, game core and reporter arrive with their own issues.
