@@ -1,0 +1,311 @@
+//! Encoding and decoding of game messages: one explicit bincode configuration, hard size
+//! limits per channel, a length-prefixed framing for the stream, typed errors.
+
+use std::marker::PhantomData;
+
+use bincode::config::{Configuration, Limit, LittleEndian, Varint};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::messages::{ClientMessage, DisconnectReason, ServerMessage};
+use super::{Channel, FRAME_HEADER_LEN, MAX_DATAGRAM_SIZE, MAX_STREAM_MESSAGE_SIZE};
+
+/// The one bincode configuration of the game wire: little endian, variable-length integers
+/// (zig-zag for signed), and a decode limit of `N` bytes that bounds every allocation.
+type WireConfig<const N: usize> = Configuration<LittleEndian, Varint, Limit<N>>;
+
+fn wire_config<const N: usize>() -> WireConfig<N> {
+    bincode::config::standard()
+        .with_little_endian()
+        .with_variable_int_encoding()
+        .with_limit::<N>()
+}
+
+/// A message of the game wire: [`ClientMessage`] or [`ServerMessage`]. Sealed.
+pub trait Message: Serialize + DeserializeOwned + private::Sealed {
+    /// The channel this message travels on.
+    fn channel(&self) -> Channel;
+    /// A short name for logs and errors.
+    fn kind(&self) -> &'static str;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::ClientMessage {}
+    impl Sealed for super::ServerMessage {}
+}
+
+impl Message for ClientMessage {
+    fn channel(&self) -> Channel {
+        ClientMessage::channel(self)
+    }
+    fn kind(&self) -> &'static str {
+        ClientMessage::kind(self)
+    }
+}
+
+impl Message for ServerMessage {
+    fn channel(&self) -> Channel {
+        ServerMessage::channel(self)
+    }
+    fn kind(&self) -> &'static str {
+        ServerMessage::kind(self)
+    }
+}
+
+/// Why a message could not be encoded. Either means a bug in the sender: the message
+/// breaks a cap the receiver would enforce.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// The encoded message is larger than its channel allows.
+    #[error("{kind} message of {size} bytes exceeds the {limit}-byte limit of its channel")]
+    TooLarge {
+        /// Message kind.
+        kind: &'static str,
+        /// Encoded size in bytes.
+        size: usize,
+        /// The channel's limit.
+        limit: usize,
+    },
+    /// A field breaks its cap (a string too long, a list too long).
+    #[error("{kind} message breaks a field cap: {detail}")]
+    FieldCap {
+        /// Message kind.
+        kind: &'static str,
+        /// Which cap, from the encoder.
+        detail: String,
+    },
+}
+
+/// Why received bytes were rejected. Every variant is the peer's fault; the connection
+/// should be closed with [`disconnect_reason`](Self::disconnect_reason).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A datagram or frame with no payload.
+    #[error("empty message")]
+    Empty,
+    /// The message (or a frame's declared length) exceeds the channel's limit.
+    #[error("message of {size} bytes exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// Size received or declared.
+        size: usize,
+        /// The channel's limit.
+        limit: usize,
+    },
+    /// The bytes end before the message does.
+    #[error("message truncated")]
+    Truncated,
+    /// Bytes remain after a complete message.
+    #[error("{extra} unexpected bytes after the message")]
+    TrailingBytes {
+        /// How many.
+        extra: usize,
+    },
+    /// Anything else that does not decode: an enum tag this version does not define,
+    /// invalid UTF-8, a bool other than 0/1, an integer out of range, a list or string
+    /// over its cap.
+    #[error("malformed message: {detail}")]
+    Malformed {
+        /// What the decoder reported.
+        detail: String,
+    },
+    /// A message arrived on the wrong channel (for example a snapshot on the stream).
+    #[error("{kind} message is not allowed on the {got:?} channel")]
+    WrongChannel {
+        /// Message kind.
+        kind: &'static str,
+        /// Where it arrived.
+        got: Channel,
+    },
+}
+
+impl DecodeError {
+    /// The reason to send when closing a connection over this error.
+    pub const fn disconnect_reason(&self) -> DisconnectReason {
+        match self {
+            Self::TooLarge { .. } => DisconnectReason::MessageTooLarge,
+            Self::WrongChannel { .. } => DisconnectReason::IllegalMessage,
+            _ => DisconnectReason::MalformedMessage,
+        }
+    }
+}
+
+fn map_decode_error(e: bincode::error::DecodeError) -> DecodeError {
+    use bincode::error::DecodeError as B;
+    match e {
+        B::UnexpectedEnd { .. } => DecodeError::Truncated,
+        other => DecodeError::Malformed {
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn decode_payload<M: Message, const N: usize>(
+    channel: Channel,
+    bytes: &[u8],
+) -> Result<M, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if bytes.len() > N {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            limit: N,
+        });
+    }
+    let (msg, used): (M, usize) =
+        bincode::serde::decode_from_slice(bytes, wire_config::<N>()).map_err(map_decode_error)?;
+    if used != bytes.len() {
+        return Err(DecodeError::TrailingBytes {
+            extra: bytes.len() - used,
+        });
+    }
+    if msg.channel() != channel {
+        return Err(DecodeError::WrongChannel {
+            kind: msg.kind(),
+            got: channel,
+        });
+    }
+    Ok(msg)
+}
+
+/// Encodes `msg` ready for its channel: a datagram's payload as is, or a stream message
+/// as one frame (4-byte little-endian length, then the payload).
+pub fn encode<M: Message>(msg: &M) -> Result<Vec<u8>, EncodeError> {
+    let channel = msg.channel();
+    let header = match channel {
+        Channel::Datagram => 0,
+        Channel::Stream => FRAME_HEADER_LEN,
+    };
+    let mut out = vec![0u8; header];
+    bincode::serde::encode_into_std_write(msg, &mut out, wire_config::<MAX_STREAM_MESSAGE_SIZE>())
+        .map_err(|e| EncodeError::FieldCap {
+            kind: msg.kind(),
+            detail: e.to_string(),
+        })?;
+    let size = out.len() - header;
+    let limit = channel.max_message_size();
+    if size > limit {
+        return Err(EncodeError::TooLarge {
+            kind: msg.kind(),
+            size,
+            limit,
+        });
+    }
+    if header > 0 {
+        // size ≤ MAX_STREAM_MESSAGE_SIZE, which fits in a u32.
+        let len = u32::try_from(size).unwrap_or(u32::MAX);
+        out[..FRAME_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
+    }
+    Ok(out)
+}
+
+/// Decodes one datagram's payload. Fails for a message that belongs on the stream.
+pub fn decode_datagram<M: Message>(bytes: &[u8]) -> Result<M, DecodeError> {
+    decode_payload::<M, MAX_DATAGRAM_SIZE>(Channel::Datagram, bytes)
+}
+
+/// Decodes one stream frame's payload (without its length prefix). Fails for a message
+/// that belongs in a datagram. [`StreamDecoder`] does the framing.
+pub fn decode_stream_payload<M: Message>(bytes: &[u8]) -> Result<M, DecodeError> {
+    decode_payload::<M, MAX_STREAM_MESSAGE_SIZE>(Channel::Stream, bytes)
+}
+
+/// Reads the protocol version from a client's first stream payload without decoding the
+/// rest, so a server can answer a client of another version with
+/// [`DisconnectReason::VersionMismatch`] rather than "malformed". `None` if the payload
+/// is not a `Hello`.
+pub fn peek_hello_version(payload: &[u8]) -> Option<u16> {
+    // Variant index (u32 varint, at most 5 bytes) then the version (u16 varint, at most
+    // 3 bytes); whatever follows is not looked at.
+    let head = &payload[..payload.len().min(8)];
+    let ((tag, version), _): ((u32, u16), usize) =
+        bincode::serde::decode_from_slice(head, wire_config::<8>()).ok()?;
+    (tag == 0).then_some(version)
+}
+
+/// Incremental decoder for the stream channel: feed it whatever the transport hands over,
+/// get whole messages out. It buffers at most one frame, and rejects a frame whose
+/// declared length exceeds the limit before reading its body. After an error the stream
+/// is unusable and the connection should be closed.
+#[derive(Debug)]
+pub struct StreamDecoder<M> {
+    header: [u8; FRAME_HEADER_LEN],
+    header_len: usize,
+    body: Vec<u8>,
+    body_len: usize,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M: Message> Default for StreamDecoder<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Message> StreamDecoder<M> {
+    /// An empty decoder.
+    pub fn new() -> Self {
+        Self {
+            header: [0; FRAME_HEADER_LEN],
+            header_len: 0,
+            body: Vec::new(),
+            body_len: 0,
+            _message: PhantomData,
+        }
+    }
+
+    /// Consumes bytes from the front of `input` until one message is complete (returned)
+    /// or `input` is exhausted (`Ok(None)`). Call again with the rest of `input` until it
+    /// is empty.
+    pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<M>, DecodeError> {
+        if self.header_len < FRAME_HEADER_LEN {
+            let take = (FRAME_HEADER_LEN - self.header_len).min(input.len());
+            self.header[self.header_len..self.header_len + take].copy_from_slice(&input[..take]);
+            self.header_len += take;
+            *input = &input[take..];
+            if self.header_len < FRAME_HEADER_LEN {
+                return Ok(None);
+            }
+            let declared = u32::from_le_bytes(self.header) as usize;
+            if declared == 0 {
+                return Err(DecodeError::Empty);
+            }
+            if declared > MAX_STREAM_MESSAGE_SIZE {
+                return Err(DecodeError::TooLarge {
+                    size: declared,
+                    limit: MAX_STREAM_MESSAGE_SIZE,
+                });
+            }
+            self.body_len = declared;
+            self.body = Vec::with_capacity(declared);
+        }
+        let take = (self.body_len - self.body.len()).min(input.len());
+        self.body.extend_from_slice(&input[..take]);
+        *input = &input[take..];
+        if self.body.len() < self.body_len {
+            return Ok(None);
+        }
+        let msg = decode_stream_payload(&self.body);
+        self.header_len = 0;
+        self.body_len = 0;
+        self.body = Vec::new();
+        msg.map(Some)
+    }
+
+    /// True when a frame has started but is not complete: the stream ending now means the
+    /// last message was truncated.
+    pub fn is_mid_frame(&self) -> bool {
+        self.header_len > 0
+    }
+
+    /// To call when the stream ends: fails with [`DecodeError::Truncated`] if a frame was
+    /// cut off.
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        if self.is_mid_frame() {
+            Err(DecodeError::Truncated)
+        } else {
+            Ok(())
+        }
+    }
+}
