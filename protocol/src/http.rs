@@ -1,1 +1,0 @@
-//! HTTP API types (in progress).
