@@ -99,6 +99,7 @@ REDIS_PORT=""
 MOTO_PID=""
 MOTO_PORT=""
 TESTS_RAN=0 # once set, a failure also prints the tails of the server logs
+TOTAL_LINE="" # "tests: N passed, 0 failed", printed last on success
 
 # Stops one server started by this script: its whole process group (each server is
 # started as the leader of its own session), TERM first, KILL after 5 s.
@@ -141,6 +142,7 @@ cleanup() {
     fi
     if ((status == 0)); then
         printf '\n==> all green (%ss)\n' "$((SECONDS - SCRIPT_START))"
+        [[ -n "$TOTAL_LINE" ]] && printf '%s\n' "$TOTAL_LINE"
     else
         printf '\n==> FAILED with status %s (%ss); server logs: %s/*.log\n' \
             "$status" "$((SECONDS - SCRIPT_START))" "${RUN_DIR#"$ROOT"/}" >&2
@@ -396,8 +398,24 @@ else
 fi
 section "test: ${TEST_CMD[*]}"
 TESTS_RAN=1
-"${TEST_CMD[@]}"
+"${TEST_CMD[@]}" 2>&1 | tee "$RUN_DIR/tests.log"
 
 DOC_CMD=(cargo test "${WORKSPACE_ARGS[@]}" --doc --locked "${DOC_ARGS[@]}")
 section "test: ${DOC_CMD[*]}"
-"${DOC_CMD[@]}"
+"${DOC_CMD[@]}" 2>&1 | tee "$RUN_DIR/doctests.log"
+
+# One plain closing line with the totals of both runs, so CI's log ends on the real count
+# rather than on whichever crate's doc tests happened to run last.
+count() { # $1 = regex with one number group, $2.. = logs; prints the sum
+    local re=$1 total=0 n
+    shift
+    while read -r n; do total=$((total + n)); done < <(sed -nE "s/$re/\1/p" "$@")
+    echo "$total"
+}
+if [[ "$RUNNER" == nextest ]]; then
+    PASSED=$(count '.*Summary.* ([0-9]+) passed.*' "$RUN_DIR/tests.log")
+else
+    PASSED=$(count '^test result: .* ([0-9]+) passed;.*' "$RUN_DIR/tests.log")
+fi
+PASSED=$((PASSED + $(count '^test result: .* ([0-9]+) passed;.*' "$RUN_DIR/doctests.log")))
+TOTAL_LINE="tests: $PASSED passed, 0 failed"
