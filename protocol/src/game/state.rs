@@ -47,14 +47,7 @@ pub fn check_client(state: ConnState, msg: &ClientMessage) -> Result<(), Illegal
             | (S::Admitting, C::Leave)
             | (S::InMatch, C::Inputs(_) | C::Ack(_) | C::Leave)
     );
-    if legal {
-        Ok(())
-    } else {
-        Err(IllegalMessage {
-            kind: msg.kind(),
-            state,
-        })
-    }
+    verdict(legal, msg.kind(), state)
 }
 
 /// Whether a client may accept `msg` from the server in `state`.
@@ -77,12 +70,13 @@ pub fn check_server(state: ConnState, msg: &ServerMessage) -> Result<(), Illegal
             | (S::Admitting, M::Welcome(_))
             | (S::InMatch, M::Snapshot(_) | M::Event(_))
     );
+    verdict(legal, msg.kind(), state)
+}
+
+fn verdict(legal: bool, kind: &'static str, state: ConnState) -> Result<(), IllegalMessage> {
     if legal {
         Ok(())
     } else {
-        Err(IllegalMessage {
-            kind: msg.kind(),
-            state,
-        })
+        Err(IllegalMessage { kind, state })
     }
 }
