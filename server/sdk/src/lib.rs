@@ -1,0 +1,1 @@
+//! Amazon GameLift Server SDK 5 for Rust (in progress).
