@@ -8,3 +8,5 @@
 //! internals.
 //!
 //! **State today:** only this crate's place in the workspace exists.
+
+pub mod local;
