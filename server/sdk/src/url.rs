@@ -56,12 +56,40 @@ pub fn connect_url(config: &SdkConfig, idempotency_token: &str, unix_secs: u64) 
         .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let separator = if config.web_socket_url.contains('?') {
-        '&'
-    } else {
-        '?'
+    let base = with_path(&config.web_socket_url);
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{query}")
+}
+
+/// `ws://host:port` has no path, and `ws://host:port?query` would put no request target
+/// before the query: give such a URL the root path, as browsers and the C++ SDK do.
+fn with_path(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
     };
-    format!("{}{separator}{query}", config.web_socket_url)
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    if rest[authority_end..].starts_with('/') {
+        url.to_owned()
+    } else {
+        format!(
+            "{scheme}://{}/{}",
+            &rest[..authority_end],
+            &rest[authority_end..]
+        )
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::with_path;
+
+    #[test]
+    fn a_url_without_a_path_gets_the_root_path() {
+        assert_eq!(with_path("ws://127.0.0.1:5757"), "ws://127.0.0.1:5757/");
+        assert_eq!(with_path("ws://h:1?x=1"), "ws://h:1/?x=1");
+        assert_eq!(with_path("wss://h/prod"), "wss://h/prod");
+        assert_eq!(with_path("wss://h/prod/"), "wss://h/prod/");
+    }
 }
 
 /// Splits a URL's query into decoded `(key, value)` pairs (for tests and logs).
