@@ -271,6 +271,7 @@ impl Engine {
         let timeout = self.cfg.reservation_timeout_ms;
         for ps in self.player_sessions.values_mut() {
             if ps.status == PlayerSessionStatus::Reserved && now >= ps.created_at + timeout {
+                tracing::info!(player_session_id = %ps.id, "player session timed out");
                 ps.status = PlayerSessionStatus::TimedOut;
                 ps.terminated_at = Some(now);
             }
@@ -318,7 +319,7 @@ impl Engine {
             } else if ignored_terminate {
                 self.kill(&id, now, "did not end after TerminateProcess");
             } else if unhealthy && self.processes[&id].terminate_pushed_at.is_none() {
-                self.terminate_process(&id, now, "no healthy report for 3 minutes");
+                self.terminate_process(&id, now, "no healthy report within the health timeout");
             }
         }
     }

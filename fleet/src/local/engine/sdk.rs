@@ -176,6 +176,7 @@ impl Engine {
                 // immediately after this reply.
                 p.last_healthy = Some(now);
                 p.reported_healthy = true;
+                tracing::info!(process_id = pid, port = r.port, "server process ready");
                 ok()
             }
             (Request::ActivateServerProcess(_), _) => {
@@ -188,6 +189,7 @@ impl Engine {
             (Request::TerminateServerProcess(_), _) => {
                 let p = self.processes.get_mut(pid).expect("checked");
                 if p.state != ProcessState::Ending {
+                    tracing::info!(process_id = pid, "server process ending");
                     p.state = ProcessState::Ending;
                     p.ending_at = Some(now);
                     p.terminate_pushed_at = None;
@@ -216,6 +218,7 @@ impl Engine {
                             .get_mut(&r.game_session_id)
                             .expect("checked");
                         gs.status = GameSessionStatus::Active;
+                        tracing::info!(game_session_id = %r.game_session_id, "game session active");
                         self.placement_session_activated(now, &r.game_session_id);
                         ok()
                     }
