@@ -223,3 +223,28 @@ mod unit_tests {
         unique_name("Has_Upper");
     }
 }
+
+/// A binary of another workspace package, from the same target directory as the running
+/// test (cargo builds every package's binaries when it builds its integration tests, so
+/// `cargo nextest run --workspace` has them).
+///
+/// # Panics
+///
+/// When the binary is missing, saying how to build it.
+pub fn workspace_bin(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("test binaries live in target/<profile>/deps");
+    let bin = dir.join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build --workspace --bins` (or run `{TEST_SCRIPT}`)",
+        bin.display()
+    );
+    bin
+}
+
+pub mod fleet_local;
