@@ -42,7 +42,7 @@ pub struct FleetConfig {
     /// `GameSessionActivationTimeoutSeconds` (1–600), in ms. GameLift's default is not
     /// documented; 600 s is its maximum and what we use.
     pub activation_timeout_ms: Millis,
-    /// `MaxConcurrentGameSessionActivations`.
+    /// `MaxConcurrentGameSessionActivations` per compute; GameLift's default is no limit.
     pub max_concurrent_activations: u32,
     /// No healthy report for this long: not placed on, then terminated (GameLift: 3 min).
     pub health_timeout_ms: Millis,
@@ -76,7 +76,7 @@ impl FleetConfig {
             ip_address: "127.0.0.1".into(),
             dns_name: "localhost".into(),
             activation_timeout_ms: 600_000,
-            max_concurrent_activations: 2,
+            max_concurrent_activations: u32::MAX,
             health_timeout_ms: 180_000,
             reservation_timeout_ms: 60_000,
             exit_timeout_ms: 30_000,

@@ -728,7 +728,6 @@ fn placements_wait_for_capacity_then_fulfil_or_time_out() {
 fn listings_page_and_filter() {
     let mut f = Fleet::new();
     let conns: Vec<ConnId> = (0..3).map(|i| f.ready(&format!("p{i}"))).collect();
-    // At most two sessions activate at once per compute: activate each as it comes.
     let mut ids = Vec::new();
     for _ in 0..3 {
         let id = f.create(5);
@@ -837,4 +836,41 @@ fn sdk_fleet_role_credentials_and_certificate_say_not_managed() {
     assert_eq!(r["AccessKeyId"], "");
     let r = f.call(conn, "GetComputeCertificate", "d", json!({}));
     assert_eq!(r["StatusCode"], 400);
+}
+
+#[test]
+fn a_process_that_never_calls_process_ready_is_killed() {
+    let mut f = Fleet::new();
+    f.connect("silent");
+    let ready = f.ready("p2");
+    assert!(
+        f.advance(299_999)
+            .iter()
+            .all(|e| !matches!(e, Effect::Kill { .. }))
+    );
+    let effects = f.advance(1);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Kill { process_id, .. } if process_id == "silent"))
+    );
+    assert!(f.e.processes().all(|p| p.id != "silent"));
+    // The other process is untouched (it stays connected; health is a separate rule).
+    assert!(
+        f.e.processes()
+            .any(|p| p.id == "p2" && p.conn == Some(ready))
+    );
+}
+
+#[test]
+fn max_concurrent_activations_limits_activating_sessions() {
+    let mut f = Fleet::new();
+    f.e.cfg.max_concurrent_activations = 1;
+    f.ready("p1");
+    f.ready("p2");
+    f.create(2);
+    let err =
+        f.e.create_game_session(f.now, FLEET, NewGameSession::default())
+            .unwrap_err();
+    assert_eq!(err.kind, ControlErrorKind::FleetCapacityExceeded);
 }
