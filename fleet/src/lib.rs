@@ -7,6 +7,11 @@
 //! message types with the server through [`protocol`] and knows nothing of the server's
 //! internals.
 //!
-//! **State today:** only this crate's place in the workspace exists.
+//! **State today:** `fleet local` is complete ([`local`]): the SDK5 WebSocket
+//! ([`local::sdk_ws`]), the control-plane API in Smithy RPC v2 CBOR and AWS JSON 1.1
+//! ([`local::api`], [`local::control_plane`]), the process launcher
+//! ([`local::launcher`]), all driven by one sans-IO engine ([`local::engine`]) through
+//! [`local::runtime`]. Packaging and uploading builds, and managing real fleets, are not
+//! built yet.
 
 pub mod local;

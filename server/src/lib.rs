@@ -8,5 +8,6 @@
 //! it does not matchmake, and it defines no wire format of its own; every message it
 //! speaks lives in [`protocol`].
 //!
-//! **State today:** only this crate's place in the workspace exists. The SDK5 client,
-//! QUIC endpoint, game core and reporter arrive with their own issues.
+//! **State today:** the GameLift Server SDK 5 client is its own crate,
+//! `gamelift-server-sdk` in `server/sdk/`, so any Rust game server can use it. The QUIC
+//! endpoint, game core and reporter arrive with their own issues.
