@@ -10,3 +10,5 @@
 //! share them.
 //!
 //! **State today:** only this crate's place in the workspace exists.
+
+pub mod rankings;
