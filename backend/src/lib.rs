@@ -9,6 +9,8 @@
 //! the HTTP request and response types it serves are defined in [`protocol`] so clients
 //! share them.
 //!
-//! **State today:** only this crate's place in the workspace exists.
+//! **State today:** the rankings store ([`rankings`]: Redis and embedded, one trait, one
+//! contract suite). Matchmaking, placement, the result consumer, profiles and the HTTP
+//! API arrive with their issues.
 
 pub mod rankings;
