@@ -9,5 +9,10 @@
 //! speaks lives in [`protocol`].
 //!
 //! **State today:** the GameLift Server SDK 5 client is its own crate,
-//! `gamelift-server-sdk` in `server/sdk/`, so any Rust game server can use it. The QUIC
-//! endpoint, game core and reporter arrive with their own issues.
+//! `gamelift-server-sdk` in `server/sdk/`, so any Rust game server can use it. Two
+//! sans-IO cores exist: the arena game with delta snapshots ([`game`]) and admission and
+//! connection sessions ([`session`]). The QUIC endpoint, the binary around them and the
+//! result reporter arrive with their issues.
+
+pub mod game;
+pub mod session;

@@ -1,0 +1,261 @@
+//! Per-client snapshot history and delta encoding.
+//!
+//! The server keeps, for each client, the worlds it sent over the last
+//! [`DEFAULT_HISTORY_LEN`] ticks. Each new snapshot is a delta against the newest of them
+//! the client acknowledged, or a full snapshot when there is none (first snapshot, acks
+//! lost for longer than the history, or a bogus ack).
+//!
+//! **Fitting a datagram.** Every snapshot is kept within
+//! [`MAX_DATAGRAM_SIZE`](protocol::game::MAX_DATAGRAM_SIZE). When the whole change does
+//! not fit (a full snapshot of 64 players and 64 items does not), entries go in by
+//! priority until the datagram is full, skipping any that no longer fit:
+//!
+//! 1. the viewer's own player (prediction needs it every time);
+//! 2. removals (one to three bytes each, and a ghost is worse than a stale position);
+//! 3. other players and items, nearest to the viewer first (players before items at equal
+//!    distance, then by id).
+//!
+//! What is left out is not lost: the history records the world *as the client will hold
+//! it* (the baseline with only what was sent applied), so the next delta against that
+//! tick carries the rest. Far entities can lag a few ticks behind in a crowded match,
+//! never drift. When everything fits (the usual case), the recorded world is the shared
+//! `Arc` the caller passed in, so a history costs pointers, not copies.
+//!
+//! **Measured.** 16 bots that move on every tick (`tests/game.rs`,
+//! `delta_snapshots_are_small_in_steady_play`): deltas average 47% of full snapshots
+//! (about 170 of 360 bytes). The wire resends a changed entity whole, so with every
+//! player moving the floor is roughly players ÷ (players + items); idle players and
+//! static items are what deltas save.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use protocol::game::{MAX_DATAGRAM_SIZE, MAX_PLAYERS, MAX_SNAPSHOT_ITEMS, Snapshot};
+
+use super::rules::dist2;
+use super::snapshot::{Diff, WorldView, apply_snapshot, diff, encoded_len, item_len, player_len};
+
+/// Ticks of sent worlds kept per client (about a second at 30 Hz; acks older than this
+/// get a full snapshot).
+pub const DEFAULT_HISTORY_LEN: usize = 32;
+
+/// The snapshots sent to one client and the newest one it acknowledged.
+#[derive(Debug, Clone)]
+pub struct SnapshotHistory {
+    capacity: usize,
+    /// (tick, world as the client holds it after that snapshot), ascending by tick,
+    /// nothing older than the acked tick.
+    sent: VecDeque<(u32, Arc<WorldView>)>,
+    /// Newest acknowledged tick that is still in `sent`.
+    acked: Option<u32>,
+    /// Tick of the newest snapshot built, to catch a second build for the same tick.
+    last_built: Option<u32>,
+}
+
+impl Default for SnapshotHistory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SnapshotHistory {
+    /// A history of [`DEFAULT_HISTORY_LEN`] ticks.
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_HISTORY_LEN)
+    }
+
+    /// A history of `capacity` ticks (at least 1).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            capacity,
+            sent: VecDeque::with_capacity(capacity),
+            acked: None,
+            last_built: None,
+        }
+    }
+
+    /// The client acknowledged the snapshot of `tick`. Acks for ticks never sent, no
+    /// longer kept, or not newer than the current ack are ignored (returns false), so a
+    /// client can never pick a baseline the server did not send it.
+    pub fn ack(&mut self, tick: u32) -> bool {
+        if self.acked.is_some_and(|a| tick <= a) || self.view_of(tick).is_none() {
+            return false;
+        }
+        self.acked = Some(tick);
+        while self.sent.front().is_some_and(|(t, _)| *t < tick) {
+            self.sent.pop_front();
+        }
+        true
+    }
+
+    /// The tick the next delta will be built against, if any.
+    pub fn acked(&self) -> Option<u32> {
+        self.acked
+    }
+
+    /// The world the client holds after applying the snapshot of `tick`, if still kept.
+    pub fn view_of(&self, tick: u32) -> Option<&WorldView> {
+        self.sent
+            .iter()
+            .find(|(t, _)| *t == tick)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Forgets everything: the next snapshot is full (for a reconnecting client).
+    pub fn reset(&mut self) {
+        self.sent.clear();
+        self.acked = None;
+        self.last_built = None;
+    }
+
+    /// The snapshot of `world` for this client: `viewer` is its player (for priority),
+    /// `last_input_seq` its newest applied input. Call once per tick per client; the
+    /// result encodes to at most `MAX_DATAGRAM_SIZE` bytes.
+    pub fn build(
+        &mut self,
+        world: &Arc<WorldView>,
+        viewer: Option<u8>,
+        last_input_seq: u32,
+    ) -> Snapshot {
+        let base = self
+            .acked
+            .and_then(|t| self.sent.iter().find(|(tick, _)| *tick == t))
+            .map(|(_, v)| Arc::clone(v));
+        let empty = WorldView {
+            tick: 0,
+            phase: world.phase,
+            players: Vec::new(),
+            items: Vec::new(),
+        };
+        let changes = diff(base.as_deref().unwrap_or(&empty), world);
+        let mut snap = Snapshot {
+            tick: world.tick,
+            baseline: base.as_ref().map(|b| b.tick),
+            last_input_seq,
+            phase: world.phase,
+            players: Vec::new(),
+            removed_players: Vec::new(),
+            items: Vec::new(),
+            removed_items: Vec::new(),
+        };
+        let view = if fits_whole(&snap, &changes) {
+            snap.players = changes.players;
+            snap.removed_players = changes.removed_players;
+            snap.items = changes.items;
+            snap.removed_items = changes.removed_items;
+            Arc::clone(world)
+        } else {
+            pack(&mut snap, changes, world, viewer);
+            // The baseline is the one the delta names, so this cannot fail.
+            let held = apply_snapshot(base.as_deref(), &snap).unwrap_or_else(|_| (**world).clone());
+            Arc::new(held)
+        };
+        self.record(world.tick, view);
+        snap
+    }
+
+    fn record(&mut self, tick: u32, view: Arc<WorldView>) {
+        if self.last_built.is_some_and(|t| tick <= t) {
+            // Two different snapshots for one tick: the client may hold either, so that
+            // tick can never be a baseline.
+            self.sent.retain(|(t, _)| *t != tick);
+            if self.acked == Some(tick) {
+                self.acked = None;
+            }
+            return;
+        }
+        self.last_built = Some(tick);
+        self.sent.push_back((tick, view));
+        while self.sent.len() > self.capacity {
+            self.sent.pop_front();
+        }
+        if self
+            .acked
+            .is_some_and(|a| self.sent.front().is_none_or(|(t, _)| *t > a))
+        {
+            self.acked = None;
+        }
+    }
+}
+
+/// Whether all of `changes` fits in one datagram and within the list caps.
+fn fits_whole(header: &Snapshot, c: &Diff) -> bool {
+    let within_caps = c.players.len() <= MAX_PLAYERS
+        && c.removed_players.len() <= MAX_PLAYERS
+        && c.items.len() <= MAX_SNAPSHOT_ITEMS
+        && c.removed_items.len() <= MAX_SNAPSHOT_ITEMS;
+    let size = encoded_len(header)
+        + c.players.iter().map(player_len).sum::<usize>()
+        + c.removed_players.len()
+        + c.items.iter().map(item_len).sum::<usize>()
+        + c.removed_items
+            .iter()
+            .map(|&id| removed_item_len(id))
+            .sum::<usize>();
+    within_caps && size <= MAX_DATAGRAM_SIZE
+}
+
+fn removed_item_len(id: u16) -> usize {
+    if id <= 250 { 1 } else { 3 }
+}
+
+/// One thing a snapshot may carry.
+enum Entry {
+    Player(protocol::game::PlayerState),
+    RemovedPlayer(u8),
+    Item(protocol::game::ItemState),
+    RemovedItem(u16),
+}
+
+/// Fills `snap` with `changes` by priority (module docs) until the datagram is full.
+/// List counts stay ≤ 250, so each count is one byte and `encoded_len` of the empty
+/// snapshot already includes them.
+fn pack(snap: &mut Snapshot, changes: Diff, world: &WorldView, viewer: Option<u8>) {
+    let origin = viewer.and_then(|v| world.player(v)).map(|p| (p.x, p.y));
+    let distance = |x: i32, y: i32| origin.map_or(0, |(ox, oy)| dist2(ox, oy, x, y));
+    // (class, distance, kind, id, entry): sorted, this is the priority order.
+    let mut entries: Vec<(u8, i64, u8, u16, Entry)> = Vec::new();
+    for p in changes.players {
+        let class = if Some(p.id) == viewer { 0 } else { 2 };
+        entries.push((
+            class,
+            distance(p.x, p.y),
+            0,
+            u16::from(p.id),
+            Entry::Player(p),
+        ));
+    }
+    for id in changes.removed_players {
+        entries.push((1, 0, 0, u16::from(id), Entry::RemovedPlayer(id)));
+    }
+    for id in changes.removed_items {
+        entries.push((1, 0, 1, id, Entry::RemovedItem(id)));
+    }
+    for i in changes.items {
+        entries.push((2, distance(i.x, i.y), 1, i.id, Entry::Item(i)));
+    }
+    entries.sort_by_key(|e| (e.0, e.1, e.2, e.3));
+    let mut size = encoded_len(snap);
+    for (_, _, _, _, entry) in entries {
+        let (cost, room) = match &entry {
+            Entry::Player(p) => (player_len(p), snap.players.len() < MAX_PLAYERS),
+            Entry::RemovedPlayer(_) => (1, snap.removed_players.len() < MAX_PLAYERS),
+            Entry::Item(i) => (item_len(i), snap.items.len() < MAX_SNAPSHOT_ITEMS),
+            Entry::RemovedItem(id) => (
+                removed_item_len(*id),
+                snap.removed_items.len() < MAX_SNAPSHOT_ITEMS,
+            ),
+        };
+        if !room || size + cost > MAX_DATAGRAM_SIZE {
+            continue;
+        }
+        size += cost;
+        match entry {
+            Entry::Player(p) => snap.players.push(p),
+            Entry::RemovedPlayer(id) => snap.removed_players.push(id),
+            Entry::Item(i) => snap.items.push(i),
+            Entry::RemovedItem(id) => snap.removed_items.push(id),
+        }
+    }
+}
