@@ -224,41 +224,27 @@ pub fn peek_hello_version(payload: &[u8]) -> Option<u16> {
     (tag == 0).then_some(version)
 }
 
-/// Incremental decoder for the stream channel: feed it whatever the transport hands over,
-/// get whole messages out. It buffers at most one frame, and rejects a frame whose
-/// declared length exceeds the limit before reading its body. After an error the stream
-/// is unusable and the connection should be closed.
-#[derive(Debug)]
-pub struct StreamDecoder<M> {
+/// Reads length-prefixed frames off the stream and hands out their raw payloads. It
+/// buffers at most one frame, rejects a frame whose declared length is 0 or over the limit
+/// as soon as its header arrives, and grows a body only as its bytes arrive, so a header
+/// alone reserves nothing. After an error the stream is unusable.
+#[derive(Debug, Default)]
+pub struct FrameReader {
     header: [u8; FRAME_HEADER_LEN],
     header_len: usize,
     body: Vec<u8>,
     body_len: usize,
-    _message: PhantomData<fn() -> M>,
 }
 
-impl<M: Message> Default for StreamDecoder<M> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<M: Message> StreamDecoder<M> {
-    /// An empty decoder.
+impl FrameReader {
+    /// An empty reader.
     pub fn new() -> Self {
-        Self {
-            header: [0; FRAME_HEADER_LEN],
-            header_len: 0,
-            body: Vec::new(),
-            body_len: 0,
-            _message: PhantomData,
-        }
+        Self::default()
     }
 
-    /// Consumes bytes from the front of `input` until one message is complete (returned)
-    /// or `input` is exhausted (`Ok(None)`). Call again with the rest of `input` until it
-    /// is empty.
-    pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<M>, DecodeError> {
+    /// Consumes bytes from the front of `input` until one frame is complete (its payload
+    /// is returned) or `input` is exhausted (`Ok(None)`).
+    pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<Vec<u8>>, DecodeError> {
         if self.header_len < FRAME_HEADER_LEN {
             let take = (FRAME_HEADER_LEN - self.header_len).min(input.len());
             self.header[self.header_len..self.header_len + take].copy_from_slice(&input[..take]);
@@ -278,7 +264,6 @@ impl<M: Message> StreamDecoder<M> {
                 });
             }
             self.body_len = declared;
-            self.body = Vec::with_capacity(declared);
         }
         let take = (self.body_len - self.body.len()).min(input.len());
         self.body.extend_from_slice(&input[..take]);
@@ -286,11 +271,9 @@ impl<M: Message> StreamDecoder<M> {
         if self.body.len() < self.body_len {
             return Ok(None);
         }
-        let msg = decode_stream_payload(&self.body);
         self.header_len = 0;
         self.body_len = 0;
-        self.body = Vec::new();
-        msg.map(Some)
+        Ok(Some(std::mem::take(&mut self.body)))
     }
 
     /// True when a frame has started but is not complete: the stream ending now means the
@@ -307,5 +290,51 @@ impl<M: Message> StreamDecoder<M> {
         } else {
             Ok(())
         }
+    }
+}
+
+/// Incremental decoder for the stream channel: feed it whatever the transport hands over,
+/// get whole messages out. A [`FrameReader`] plus decoding; after an error the stream is
+/// unusable and the connection should be closed.
+#[derive(Debug)]
+pub struct StreamDecoder<M> {
+    frames: FrameReader,
+    _message: PhantomData<fn() -> M>,
+}
+
+impl<M: Message> Default for StreamDecoder<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M: Message> StreamDecoder<M> {
+    /// An empty decoder.
+    pub fn new() -> Self {
+        Self {
+            frames: FrameReader::new(),
+            _message: PhantomData,
+        }
+    }
+
+    /// Consumes bytes from the front of `input` until one message is complete (returned)
+    /// or `input` is exhausted (`Ok(None)`). Call again with the rest of `input` until it
+    /// is empty.
+    pub fn feed(&mut self, input: &mut &[u8]) -> Result<Option<M>, DecodeError> {
+        match self.frames.feed(input)? {
+            Some(payload) => decode_stream_payload(&payload).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// True when a frame has started but is not complete.
+    pub fn is_mid_frame(&self) -> bool {
+        self.frames.is_mid_frame()
+    }
+
+    /// To call when the stream ends: fails with [`DecodeError::Truncated`] if a frame was
+    /// cut off.
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        self.frames.finish()
     }
 }

@@ -31,8 +31,8 @@ mod messages;
 mod state;
 
 pub use codec::{
-    DecodeError, EncodeError, Message, StreamDecoder, decode_datagram, decode_stream_payload,
-    encode, peek_hello_version,
+    DecodeError, EncodeError, FrameReader, Message, StreamDecoder, decode_datagram,
+    decode_stream_payload, encode, peek_hello_version,
 };
 pub use messages::*;
 pub use state::{ConnState, IllegalMessage, check_client, check_server};

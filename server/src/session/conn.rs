@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use protocol::game::{
-    ClientMessage, ConnState, DisconnectReason, FRAME_HEADER_LEN, MAX_STREAM_MESSAGE_SIZE,
-    PROTOCOL_VERSION, StreamDecoder, decode_stream_payload, peek_hello_version,
+    ClientMessage, ConnState, DisconnectReason, FrameReader, PROTOCOL_VERSION, StreamDecoder,
+    decode_stream_payload, peek_hello_version,
 };
 
 use super::config::SessionConfig;
@@ -19,8 +19,10 @@ pub(super) struct Conn {
     pub(super) state: ConnState,
     /// When the shell reported it; the hello deadline and rate windows count from here.
     pub(super) opened_at: Instant,
-    /// The first frame, read by hand so its version can be peeked before decoding.
-    first: FirstFrame,
+    /// The first frame, read raw so its version can be peeked before decoding.
+    first: FrameReader,
+    /// The first frame has been read.
+    first_done: bool,
     /// Every later frame.
     stream: StreamDecoder<ClientMessage>,
     /// The player session from the hello, once one arrived.
@@ -40,7 +42,8 @@ impl Conn {
         Self {
             state: ConnState::AwaitingHello,
             opened_at: now,
-            first: FirstFrame::default(),
+            first: FrameReader::new(),
+            first_done: false,
             stream: StreamDecoder::new(),
             player_session_id: None,
             name: String::new(),
@@ -56,8 +59,19 @@ impl Conn {
         &mut self,
         input: &mut &[u8],
     ) -> Result<Option<ClientMessage>, DisconnectReason> {
-        if !self.first.done {
-            return self.first.feed(input);
+        if !self.first_done {
+            let Some(payload) = self.first.feed(input).map_err(|e| e.disconnect_reason())? else {
+                return Ok(None);
+            };
+            self.first_done = true;
+            // A hello of another version is refused as such, even if the rest of it does
+            // not decode under this version's layout.
+            if peek_hello_version(&payload).is_some_and(|v| v != PROTOCOL_VERSION) {
+                return Err(DisconnectReason::VersionMismatch);
+            }
+            return decode_stream_payload(&payload)
+                .map(Some)
+                .map_err(|e| e.disconnect_reason());
         }
         if input.is_empty() {
             return Ok(None);
@@ -67,64 +81,16 @@ impl Conn {
 
     /// True when the stream ending now would cut a frame in half.
     pub(super) fn is_mid_frame(&self) -> bool {
-        if self.first.done {
+        if self.first_done {
             self.stream.is_mid_frame()
         } else {
-            self.first.header_len > 0
+            self.first.is_mid_frame()
         }
     }
 
     /// Runs one datagram through the rate limiter.
     pub(super) fn admit_datagram(&mut self, now: Instant, config: &SessionConfig) -> Verdict {
         self.limiter.check(now, self.opened_at, config)
-    }
-}
-
-/// The first stream frame, buffered by hand: the server must read a hello's version even
-/// when the rest of a newer client's hello does not decode.
-#[derive(Debug, Default)]
-struct FirstFrame {
-    header: [u8; FRAME_HEADER_LEN],
-    header_len: usize,
-    body_len: usize,
-    body: Vec<u8>,
-    done: bool,
-}
-
-impl FirstFrame {
-    fn feed(&mut self, input: &mut &[u8]) -> Result<Option<ClientMessage>, DisconnectReason> {
-        if self.header_len < FRAME_HEADER_LEN {
-            let take = (FRAME_HEADER_LEN - self.header_len).min(input.len());
-            self.header[self.header_len..self.header_len + take].copy_from_slice(&input[..take]);
-            self.header_len += take;
-            *input = &input[take..];
-            if self.header_len < FRAME_HEADER_LEN {
-                return Ok(None);
-            }
-            let declared = u32::from_le_bytes(self.header) as usize;
-            if declared == 0 {
-                return Err(DisconnectReason::MalformedMessage);
-            }
-            if declared > MAX_STREAM_MESSAGE_SIZE {
-                return Err(DisconnectReason::MessageTooLarge);
-            }
-            self.body_len = declared;
-        }
-        // The body grows only as bytes arrive: a header alone reserves nothing.
-        let take = (self.body_len - self.body.len()).min(input.len());
-        self.body.extend_from_slice(&input[..take]);
-        *input = &input[take..];
-        if self.body.len() < self.body_len {
-            return Ok(None);
-        }
-        self.done = true;
-        let payload = std::mem::take(&mut self.body);
-        if peek_hello_version(&payload).is_some_and(|v| v != PROTOCOL_VERSION) {
-            return Err(DisconnectReason::VersionMismatch);
-        }
-        decode_stream_payload(&payload)
-            .map(Some)
-            .map_err(|e| e.disconnect_reason())
     }
 }
 
