@@ -15,4 +15,5 @@
 //! result reporter arrive with their issues.
 
 pub mod game;
+pub mod report;
 pub mod session;
