@@ -14,3 +14,4 @@
 //! API arrive with their issues.
 
 pub mod rankings;
+pub mod ratings;
