@@ -10,8 +10,9 @@
 //! share them.
 //!
 //! **State today:** the rankings store ([`rankings`]: Redis and embedded, one trait, one
-//! contract suite). Matchmaking, placement, the result consumer, profiles and the HTTP
-//! API arrive with their issues.
+//! contract suite) and the pure rating and profile update ([`ratings`]). Matchmaking,
+//! placement, the result consumer, the profile store and the HTTP API arrive with their
+//! issues.
 
 pub mod rankings;
 pub mod ratings;

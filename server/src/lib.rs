@@ -11,8 +11,9 @@
 //! **State today:** the GameLift Server SDK 5 client is its own crate,
 //! `gamelift-server-sdk` in `server/sdk/`, so any Rust game server can use it. Two
 //! sans-IO cores exist: the arena game with delta snapshots ([`game`]) and admission and
-//! connection sessions ([`session`]). The QUIC endpoint, the binary around them and the
-//! result reporter arrive with their issues.
+//! connection sessions ([`session`]); and the result reporter's durable outbox and
+//! delivery policy ([`report`]). The QUIC endpoint, the SQS/S3 client and the binary
+//! around them arrive with their issues.
 
 pub mod game;
 pub mod report;
