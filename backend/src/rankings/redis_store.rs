@@ -30,9 +30,11 @@
 //!
 //! # Round trips
 //!
-//! [`Rankings::set_many`] with the updates of one match result is **one** pipeline, so
-//! one round trip per result (one `ZADD` per board, not per player); each read is one
-//! round trip; [`Rankings::remove`] is two (read the registry, then `ZREM` everywhere).
+//! [`Rankings::set_many`] with the updates of one match result sends its commands
+//! concurrently on the multiplexed connection, so they travel together: one round trip
+//! of latency per result on a single Redis (one `ZADD` per board, not per player), one
+//! per node touched on a cluster; each read is one round trip; [`Rankings::remove`] is
+//! two (read the registry, then `ZREM` everywhere).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -178,6 +180,23 @@ fn rebuild_nonce() -> String {
     format!("{:x}-{nanos:x}-{n:x}", std::process::id())
 }
 
+impl<C> RedisRankings<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// Sends single-key commands all at once, each on its own (module docs: a pipeline
+    /// may not span hash slots on a cluster). The multiplexed connection still puts them
+    /// on the wire together.
+    async fn send_each(&self, cmds: Vec<redis::Cmd>) -> Result<(), RankingsError> {
+        let sends = cmds.into_iter().map(|cmd| {
+            let mut conn = self.conn.clone();
+            async move { cmd.query_async::<()>(&mut conn).await }
+        });
+        futures_util::future::try_join_all(sends).await?;
+        Ok(())
+    }
+}
+
 impl<C> Rankings for RedisRankings<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
@@ -199,16 +218,17 @@ where
             if by_board.is_empty() {
                 return Ok(());
             }
-            let mut pipe = redis::pipe();
+            let mut cmds = Vec::with_capacity(by_board.len() + 1);
             let mut sadd = redis::cmd("SADD");
             sadd.arg(self.registry());
             for (board, members) in &by_board {
-                pipe.cmd("ZADD").arg(self.key(board)).arg(members).ignore();
+                let mut zadd = redis::cmd("ZADD");
+                zadd.arg(self.key(board)).arg(members);
+                cmds.push(zadd);
                 sadd.arg(board_tag(board));
             }
-            pipe.add_command(sadd).ignore();
-            pipe.query_async::<()>(&mut self.conn.clone()).await?;
-            Ok(())
+            cmds.push(sadd);
+            self.send_each(cmds).await
         })
     }
 
@@ -361,28 +381,26 @@ where
                 .arg(self.registry())
                 .query_async(&mut self.conn.clone())
                 .await?;
-            let mut pipe = redis::pipe();
-            for board in tags.iter().filter_map(|t| parse_board_tag(t)) {
-                pipe.cmd("ZREM").arg(self.key(&board)).arg(player).ignore();
-            }
-            pipe.query_async::<()>(&mut self.conn.clone()).await?;
-            Ok(())
+            let cmds = tags
+                .iter()
+                .filter_map(|t| parse_board_tag(t))
+                .map(|board| {
+                    let mut zrem = redis::cmd("ZREM");
+                    zrem.arg(self.key(&board)).arg(player);
+                    zrem
+                })
+                .collect();
+            self.send_each(cmds).await
         })
     }
 
     fn clear_board<'a>(&'a self, board: &'a BoardId) -> BoxFuture<'a, Result<(), RankingsError>> {
         Box::pin(async move {
-            redis::pipe()
-                .cmd("DEL")
-                .arg(self.key(board))
-                .ignore()
-                .cmd("SREM")
-                .arg(self.registry())
-                .arg(board_tag(board))
-                .ignore()
-                .query_async::<()>(&mut self.conn.clone())
-                .await?;
-            Ok(())
+            let mut del = redis::cmd("DEL");
+            del.arg(self.key(board));
+            let mut srem = redis::cmd("SREM");
+            srem.arg(self.registry()).arg(board_tag(board));
+            self.send_each(vec![del, srem]).await
         })
     }
 
