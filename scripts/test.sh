@@ -5,13 +5,14 @@
 #
 # 1. Installs what is missing, idempotently: redis-server (Debian package) and moto's
 #    server (PyPI, pinned, in a virtualenv under the ignored .local/ folder).
-# 2. Starts redis-server and moto's server on free loopback ports and exports the
-#    environment the tests read (REDIS_URL, AWS_ENDPOINT_URL, MOTO_URL, AWS_REGION,
+# 2. Starts redis-server, a 3-node Redis Cluster (three more redis-servers, masters
+#    only) and moto's server on free loopback ports and exports the environment the
+#    tests read (REDIS_URL, REDIS_CLUSTER_URLS, AWS_ENDPOINT_URL, MOTO_URL, AWS_REGION,
 #    dummy credentials; see `tests/src/lib.rs`).
 # 3. Runs cargo fmt --check, clippy -D warnings, the protocol crate's dependency rule,
 #    the whole workspace suite (cargo nextest if installed, else cargo test) and the doc
 #    tests.
-# 4. Stops both servers on any exit. Server logs are in .local/run/*.log.
+# 4. Stops every server on any exit. Server logs are in .local/run/*.log.
 #
 # ARGS go to the test runner, e.g. `scripts/test.sh -p protocol` or a test-name filter.
 # Package selections (-p/--package/--exclude) also apply to the doc tests; other ARGS do
@@ -23,6 +24,10 @@ MOTO_VERSION="5.2.5"
 # Bounded waits for the servers to answer, in tenths of a second.
 REDIS_WAIT_TENTHS=100
 MOTO_WAIT_TENTHS=600
+# Bounded wait for the cluster to report cluster_state:ok on every node, in tenths.
+CLUSTER_WAIT_TENTHS=150
+# Nodes of the test bed's Redis Cluster (all masters, no replicas).
+CLUSTER_NODES=3
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -98,6 +103,8 @@ REDIS_PID=""
 REDIS_PORT=""
 MOTO_PID=""
 MOTO_PORT=""
+CLUSTER_PIDS=() # one per cluster node, index 0..CLUSTER_NODES-1
+CLUSTER_PORTS=()
 TESTS_RAN=0 # once set, a failure also prints the tails of the server logs
 TOTAL_LINE="" # "tests: N passed, 0 failed", printed last on success
 
@@ -126,15 +133,19 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     end_section
-    if [[ -n "$REDIS_PID$MOTO_PID" ]]; then
+    local i
+    if [[ -n "$REDIS_PID$MOTO_PID${CLUSTER_PIDS[*]}" ]]; then
         printf '\n==> stopping servers\n'
         stop_server moto "$MOTO_PID"
+        for i in "${!CLUSTER_PIDS[@]}"; do
+            stop_server "redis-cluster-$((i + 1))" "${CLUSTER_PIDS[i]}"
+        done
         stop_server redis "$REDIS_PID"
     fi
-    rm -rf "$RUN_DIR/redis-data"
+    rm -rf "$RUN_DIR/redis-data" "$RUN_DIR/redis-cluster-data"
     if ((status != 0 && TESTS_RAN)); then
         local log
-        for log in "$RUN_DIR/redis.log" "$RUN_DIR/moto.log"; do
+        for log in "$RUN_DIR/redis.log" "$RUN_DIR"/redis-cluster-*.log "$RUN_DIR/moto.log"; do
             [[ -s "$log" ]] || continue
             printf '\n--- last lines of %s ---\n' "${log#"$ROOT"/}"
             tail -n 20 "$log"
@@ -173,17 +184,41 @@ reap_stale() {
     rm -f "$pidfile"
 }
 
-# Prints a loopback TCP port that is free right now (the kernel's pick for port 0).
+# Prints N (default 1) distinct loopback TCP ports that are free right now (the kernel's
+# picks for port 0, all bound at once so that they differ), on one line.
 free_port() {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+    python3 - "${1:-1}" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
 }
 
 redis_answers() {
     [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]
+}
+
+# True when every node of the cluster (ports as arguments) reports cluster_state:ok.
+cluster_ok() {
+    local port
+    for port in "$@"; do
+        redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null |
+            grep -q '^cluster_state:ok' || return 1
+    done
+}
+
+# Prints the last lines of each log named, for a start-up failure.
+log_tails() {
+    local log
+    for log in "$@"; do
+        [[ -s "$log" ]] || continue
+        echo "--- last lines of ${log#"$ROOT"/} ---" >&2
+        tail -n 20 "$log" >&2 || true
+    done
 }
 
 # Any HTTP reply (even 404) means moto's server is up.
@@ -198,21 +233,23 @@ PY
 }
 
 # start_server NAME PROBE WAIT_TENTHS PID_VAR PORT_VAR CMD...
-# Picks a free port, starts CMD (where @PORT@ stands for the port) in the background, in
-# its own session, output to .local/run/NAME.log, and waits until `PROBE PORT` succeeds.
+# Picks a free port, starts CMD (where @PORT@ stands for the port, and @PORT2@ for a
+# second free port, e.g. a cluster bus) in the background, in its own session, output to
+# .local/run/NAME.log, and waits until `PROBE PORT` succeeds.
 # The pid goes into the variable PID_VAR as soon as the server starts, so that `cleanup`
 # stops it whatever happens next; the port goes into PORT_VAR. If the server exits before
 # answering (say another process took the port in between), tries a new port, 3 times.
 start_server() {
     local name="$1" probe="$2" tenths="$3" pid_var="$4" port_var="$5"
     shift 5
-    local log="$RUN_DIR/$name.log" attempt port pid i arg
+    local log="$RUN_DIR/$name.log" attempt port port2 pid i arg
     local cmd=()
     for ((attempt = 1; attempt <= 3; attempt++)); do
-        port="$(free_port)"
+        read -r port port2 <<<"$(free_port 2)"
         cmd=()
         for arg in "$@"; do
-            cmd+=("${arg//@PORT@/$port}")
+            arg="${arg//@PORT@/$port}"
+            cmd+=("${arg//@PORT2@/$port2}")
         done
         echo "    $name: $(printf "%q " "${cmd[@]}")" >"$log"
         setsid "${cmd[@]}" >>"$log" 2>&1 </dev/null &
@@ -340,6 +377,51 @@ start_server redis redis_answers "$REDIS_WAIT_TENTHS" REDIS_PID REDIS_PORT \
 start_server moto moto_answers "$MOTO_WAIT_TENTHS" MOTO_PID MOTO_PORT \
     "$VENV/bin/moto_server" -H 127.0.0.1 -p @PORT@
 
+section "start: Redis Cluster ($CLUSTER_NODES masters, no replicas) on free loopback ports"
+for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    reap_stale "redis-cluster-$n" redis-server
+done
+# A node finding its nodes-PORT.conf from an earlier run would still think it is in
+# that run's cluster: every run starts from empty nodes.
+rm -rf "$RUN_DIR/redis-cluster-data"
+mkdir -p "$RUN_DIR/redis-cluster-data"
+# Each node's cluster bus gets its own free port (@PORT2@): the default, PORT + 10000, is
+# past 65535 for a third of the kernel's ephemeral ports.
+for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    start_server "redis-cluster-$n" redis_answers "$REDIS_WAIT_TENTHS" \
+        "CLUSTER_PIDS[$((n - 1))]" "CLUSTER_PORTS[$((n - 1))]" \
+        redis-server --bind 127.0.0.1 --port @PORT@ --cluster-port @PORT2@ \
+        --cluster-enabled yes \
+        --cluster-config-file "$RUN_DIR/redis-cluster-data/nodes-@PORT@.conf" \
+        --cluster-node-timeout 2000 --save '' --appendonly no \
+        --daemonize no --protected-mode yes --dir "$RUN_DIR/redis-cluster-data" --logfile ''
+done
+CLUSTER_LOGS=()
+CLUSTER_ADDRS=()
+for ((n = 1; n <= CLUSTER_NODES; n++)); do
+    CLUSTER_LOGS+=("$RUN_DIR/redis-cluster-$n.log")
+    CLUSTER_ADDRS+=("127.0.0.1:${CLUSTER_PORTS[n - 1]}")
+done
+# `--cluster create` waits for the nodes to meet; bounded in case they never do.
+if ! timeout 60 redis-cli --cluster create "${CLUSTER_ADDRS[@]}" --cluster-replicas 0 \
+    --cluster-yes >"$RUN_DIR/redis-cluster-create.log" 2>&1 </dev/null; then
+    log_tails "$RUN_DIR/redis-cluster-create.log" "${CLUSTER_LOGS[@]}"
+    die "redis-cli --cluster create ${CLUSTER_ADDRS[*]} failed (or took over 60 s)"
+fi
+for ((i = 0; i < CLUSTER_WAIT_TENTHS; i++)); do
+    cluster_ok "${CLUSTER_PORTS[@]}" && break
+    sleep 0.1
+done
+if ! cluster_ok "${CLUSTER_PORTS[@]}"; then
+    for port in "${CLUSTER_PORTS[@]}"; do
+        echo "--- redis-cli -p $port cluster info ---" >&2
+        redis-cli -h 127.0.0.1 -p "$port" cluster info >&2 2>&1 || true
+    done
+    log_tails "$RUN_DIR/redis-cluster-create.log" "${CLUSTER_LOGS[@]}"
+    die "the Redis Cluster (${CLUSTER_ADDRS[*]}) did not reach cluster_state:ok within $((CLUSTER_WAIT_TENTHS / 10)) s"
+fi
+echo "    cluster_state:ok on ${CLUSTER_ADDRS[*]} (after ~$((i / 10)).$((i % 10))s more)"
+
 # --- environment the tests read (see tests/src/lib.rs) ---------------------------------
 
 # Nothing from the developer's own AWS setup may leak in: no profile, no session token,
@@ -355,6 +437,8 @@ export AWS_SHARED_CREDENTIALS_FILE="$RUN_DIR/aws-empty-config"
 export AWS_EC2_METADATA_DISABLED=true
 
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+REDIS_CLUSTER_URLS="$(printf 'redis://%s,' "${CLUSTER_ADDRS[@]}")"
+export REDIS_CLUSTER_URLS="${REDIS_CLUSTER_URLS%,}"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export MOTO_URL="$AWS_ENDPOINT_URL"
 export AWS_REGION="us-east-1"
@@ -363,6 +447,7 @@ export AWS_ACCESS_KEY_ID="testing"
 export AWS_SECRET_ACCESS_KEY="testing"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 echo "    REDIS_URL=$REDIS_URL"
+echo "    REDIS_CLUSTER_URLS=$REDIS_CLUSTER_URLS"
 echo "    AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL (MOTO_URL)"
 echo "    AWS_REGION=$AWS_REGION, AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
 

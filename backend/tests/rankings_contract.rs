@@ -1,9 +1,11 @@
 //! The rankings contract: one suite run identically against [`EmbeddedRankings`] (in a
-//! temporary directory) and [`RedisRankings`] (the test bed's redis-server, under a
-//! unique key prefix so tests run in parallel). Each contract test takes a
-//! `&dyn Rankings`, which also shows the trait works behind `Arc<dyn Rankings>`.
+//! temporary directory) and [`RedisRankings`], both on the test bed's redis-server and on
+//! its Redis Cluster (under a unique key prefix so tests run in parallel). Each contract
+//! test takes a `&dyn Rankings`, which also shows the trait works behind
+//! `Arc<dyn Rankings>`. What only the cluster promises is in `rankings_cluster.rs`.
 //!
-//! Run through `scripts/test.sh` (it starts redis-server and exports `REDIS_URL`).
+//! Run through `scripts/test.sh` (it starts redis-server and the cluster and exports
+//! `REDIS_URL` and `REDIS_CLUSTER_URLS`).
 
 use std::path::PathBuf;
 
@@ -32,6 +34,13 @@ async fn redis_store() -> RedisRankings {
     let conn = tests::redis_connection()
         .await
         .expect("the test bed's redis-server answers");
+    RedisRankings::new(conn, tests::unique_name("rk"))
+}
+
+async fn cluster_store() -> RedisRankings<::redis::cluster_async::ClusterConnection> {
+    let conn = tests::redis_cluster_connection()
+        .await
+        .expect("the test bed's Redis Cluster answers");
     RedisRankings::new(conn, tests::unique_name("rk"))
 }
 
@@ -313,6 +322,14 @@ macro_rules! contract {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     super::$name(&super::redis_store().await).await;
+                }
+            )*
+        }
+        mod cluster {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(&super::cluster_store().await).await;
                 }
             )*
         }

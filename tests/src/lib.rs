@@ -8,12 +8,13 @@
 //!
 //! # The environment
 //!
-//! `scripts/test.sh` starts redis-server and moto's server on free loopback ports and
-//! exports, for every test process:
+//! `scripts/test.sh` starts redis-server, a three-node Redis Cluster (masters only) and
+//! moto's server on free loopback ports and exports, for every test process:
 //!
 //! | variable | value |
 //! |---|---|
 //! | `REDIS_URL` | `redis://127.0.0.1:PORT` |
+//! | `REDIS_CLUSTER_URLS` | `redis://127.0.0.1:P1,redis://127.0.0.1:P2,redis://127.0.0.1:P3`, the cluster's nodes |
 //! | `AWS_ENDPOINT_URL` | `http://127.0.0.1:PORT`, moto's server (SQS, DynamoDB, S3, …) |
 //! | `MOTO_URL` | the same server, for moto's own API (`POST /moto-api/reset`) |
 //! | `AWS_REGION`, `AWS_DEFAULT_REGION` | `us-east-1` |
@@ -23,7 +24,7 @@
 //! points the shared AWS config and credentials files at an empty file and disables
 //! instance metadata, so nothing from a developer's own AWS setup leaks in.
 //!
-//! Both servers are shared by every test of a run, and tests run in parallel: give every
+//! The servers are shared by every test of a run, and tests run in parallel: give every
 //! queue, table, bucket and key a name from [`unique_name`] instead of resetting moto.
 //!
 //! # Example
@@ -44,6 +45,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 
 /// The script that starts the servers and exports the environment tests read.
 pub const TEST_SCRIPT: &str = "scripts/test.sh";
@@ -75,7 +78,8 @@ pub fn require_env(name: &str) -> String {
 
 fn how_to_run() -> String {
     format!(
-        "this test needs the redis-server and moto server that `{TEST_SCRIPT}` starts. \
+        "this test needs the redis-server, Redis Cluster and moto server that \
+         `{TEST_SCRIPT}` starts. \
          Run the suite with `{TEST_SCRIPT}` (e.g. `{TEST_SCRIPT} --no-lint -p tests`), \
          not with plain `cargo test`"
     )
@@ -85,6 +89,26 @@ fn how_to_run() -> String {
 #[track_caller]
 pub fn redis_url() -> String {
     require_env("REDIS_URL")
+}
+
+/// `REDIS_CLUSTER_URLS`, split at commas: the nodes of this run's Redis Cluster, each
+/// `redis://127.0.0.1:PORT` (three masters, no replicas, every slot covered).
+///
+/// # Panics
+///
+/// When `REDIS_CLUSTER_URLS` is missing or empty, or names an empty node.
+#[track_caller]
+pub fn redis_cluster_urls() -> Vec<String> {
+    let urls: Vec<String> = require_env("REDIS_CLUSTER_URLS")
+        .split(',')
+        .map(|url| url.trim().to_owned())
+        .collect();
+    assert!(
+        urls.iter().all(|url| !url.is_empty()),
+        "REDIS_CLUSTER_URLS={urls:?} names an empty node; {}",
+        how_to_run()
+    );
+    urls
 }
 
 /// `AWS_ENDPOINT_URL`: moto's server, which every AWS SDK client of a test talks to.
@@ -196,6 +220,38 @@ pub async fn redis_connection() -> redis::RedisResult<ConnectionManager> {
         .set_connection_timeout(Some(Duration::from_secs(5)))
         .set_response_timeout(Some(Duration::from_secs(10)));
     ConnectionManager::new_with_config(redis_client(), config).await
+}
+
+/// A client for this run's Redis Cluster (`REDIS_CLUSTER_URLS`), with bounded timeouts
+/// (5 s to connect, 10 s per response).
+///
+/// # Panics
+///
+/// When `REDIS_CLUSTER_URLS` is missing or one of its URLs is not a valid Redis URL.
+#[track_caller]
+pub fn redis_cluster_client() -> ClusterClient {
+    let urls = redis_cluster_urls();
+    ClusterClient::builder(urls.iter().map(String::as_str))
+        .connection_timeout(Duration::from_secs(5))
+        .response_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_else(|error| {
+            panic!("REDIS_CLUSTER_URLS={urls:?} is not a list of valid Redis URLs: {error}")
+        })
+}
+
+/// A connected async connection to this run's Redis Cluster: it routes each command to
+/// the node holding its key's slot, follows `MOVED`/`ASK` and reconnects. Cheap to clone.
+///
+/// # Panics
+///
+/// When `REDIS_CLUSTER_URLS` is missing or invalid (see [`redis_cluster_client`]).
+///
+/// # Errors
+///
+/// When the cluster cannot be reached or its slot map cannot be read.
+pub async fn redis_cluster_connection() -> redis::RedisResult<ClusterConnection> {
+    redis_cluster_client().get_async_connection().await
 }
 
 #[cfg(test)]
