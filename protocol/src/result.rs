@@ -31,8 +31,13 @@ pub const RESULT_SCHEMA_VERSION: u32 = 1;
 pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Largest result document a consumer will parse (from S3), in bytes.
 pub const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;
-/// Most players in one result (GameLift's limit per game session is 200).
-pub const MAX_RESULT_PLAYERS: usize = 200;
+/// Most players in one result.
+///
+/// GameLift allows 200 players per game session, but a result is applied in one
+/// DynamoDB transaction (at most 100 items: the match record and one per player), so a
+/// result names at most 99 players. A server refuses to sign a bigger one rather than
+/// produce a result no consumer can apply atomically.
+pub const MAX_RESULT_PLAYERS: usize = 99;
 /// Most entries in one player's `stats`.
 pub const MAX_STATS: usize = 32;
 /// Largest magnitude of a score or stat: 2^53 − 1, exact in a double, so JavaScript and
