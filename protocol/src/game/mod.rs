@@ -29,6 +29,7 @@ mod bounded;
 mod codec;
 mod messages;
 mod state;
+mod view;
 
 pub use codec::{
     DecodeError, EncodeError, FrameReader, Message, StreamDecoder, decode_datagram,
@@ -36,6 +37,7 @@ pub use codec::{
 };
 pub use messages::*;
 pub use state::{ConnState, IllegalMessage, check_client, check_server};
+pub use view::{ApplyError, WorldView, apply_snapshot};
 
 /// The game wire's version. Bumped on any change to the layout of a message.
 pub const PROTOCOL_VERSION: u16 = 1;

@@ -1,0 +1,97 @@
+//! The world as a client sees it, and applying snapshots to it.
+//!
+//! [`apply_snapshot`] is pure (baseline + snapshot → world): the session server uses it
+//! to know what each client holds, and the client library uses the very same function.
+
+use std::collections::BTreeMap;
+
+use super::{ItemState, PhaseState, PlayerState, Snapshot};
+
+/// Everything a snapshot describes, at one tick. Players and items are ascending by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldView {
+    /// Tick of this state.
+    pub tick: u32,
+    /// Phase and when it ends.
+    pub phase: PhaseState,
+    /// Players, ascending by id.
+    pub players: Vec<PlayerState>,
+    /// Items, ascending by id.
+    pub items: Vec<ItemState>,
+}
+
+impl WorldView {
+    /// A player's state.
+    pub fn player(&self, id: u8) -> Option<&PlayerState> {
+        self.players
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .map(|i| &self.players[i])
+    }
+
+    /// This world as one full snapshot, whatever its size (see
+    /// the session server's snapshot history for one that fits a datagram).
+    pub fn full_snapshot(&self, last_input_seq: u32) -> Snapshot {
+        Snapshot {
+            tick: self.tick,
+            baseline: None,
+            last_input_seq,
+            phase: self.phase,
+            players: self.players.clone(),
+            removed_players: Vec::new(),
+            items: self.items.clone(),
+            removed_items: Vec::new(),
+        }
+    }
+}
+
+/// Why a snapshot could not be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    /// A delta arrived and no baseline was given.
+    #[error("delta against tick {0} but no baseline given")]
+    MissingBaseline(u32),
+    /// The baseline given is not the tick the delta was built against.
+    #[error("delta against tick {wanted} applied to baseline of tick {given}")]
+    WrongBaseline {
+        /// The delta's baseline tick.
+        wanted: u32,
+        /// The tick of the baseline given.
+        given: u32,
+    },
+}
+
+/// The world after `snapshot`: a full snapshot replaces everything; a delta starts from
+/// `baseline` (which must be the snapshot of its `baseline` tick), drops the removed ids
+/// and puts in every listed entity whole. The result is ascending by id.
+pub fn apply_snapshot(
+    baseline: Option<&WorldView>,
+    snapshot: &Snapshot,
+) -> Result<WorldView, ApplyError> {
+    let (mut players, mut items) = (BTreeMap::new(), BTreeMap::new());
+    if let Some(wanted) = snapshot.baseline {
+        let base = baseline.ok_or(ApplyError::MissingBaseline(wanted))?;
+        if base.tick != wanted {
+            return Err(ApplyError::WrongBaseline {
+                wanted,
+                given: base.tick,
+            });
+        }
+        players.extend(base.players.iter().map(|p| (p.id, *p)));
+        items.extend(base.items.iter().map(|i| (i.id, *i)));
+        for id in &snapshot.removed_players {
+            players.remove(id);
+        }
+        for id in &snapshot.removed_items {
+            items.remove(id);
+        }
+    }
+    players.extend(snapshot.players.iter().map(|p| (p.id, *p)));
+    items.extend(snapshot.items.iter().map(|i| (i.id, *i)));
+    Ok(WorldView {
+        tick: snapshot.tick,
+        phase: snapshot.phase,
+        players: players.into_values().collect(),
+        items: items.into_values().collect(),
+    })
+}
