@@ -100,13 +100,13 @@ fn body_len(s: &SignedMatchResult) -> usize {
 }
 
 /// A genuinely signed result whose inline SQS body is exactly `target` bytes: players
-/// with 32 long stats each get close, then team names (1 to 64 bytes) fill the rest.
+/// with 32 long stats of 16-digit values each get close, then team names (1 to 64 bytes) fill the rest.
 fn sized(target: usize) -> SignedMatchResult {
     let fat_player = |i: usize| {
         let mut p = player(i);
         p.team = Some("t".into());
         p.stats = (0..32)
-            .map(|k| (format!("{k:0>2}{}", "s".repeat(62)), 1_000_000))
+            .map(|k| (format!("{k:0>2}{}", "s".repeat(62)), 1_000_000_000_000_000))
             .collect();
         p
     };
