@@ -107,6 +107,8 @@ pub struct BotOutcome {
     pub close: CloseReason,
     /// Inputs sent.
     pub inputs_sent: u64,
+    /// The session's counters at the end.
+    pub stats: crate::session::SessionStats,
 }
 
 /// Plays `session` with [`policy`], sending one input every `input_interval`, until the
@@ -169,5 +171,6 @@ pub async fn play(session: Session, input_interval: Duration, limit: Duration) -
         standings,
         close,
         inputs_sent,
+        stats: session.stats(),
     }
 }

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod bot;
+pub mod cli;
 pub mod interp;
 pub mod session;
 pub mod state;
