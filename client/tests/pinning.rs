@@ -119,7 +119,7 @@ fn verifier_checks_the_fingerprint_directly() {
     assert!(v.verify_server_cert(&other, &[], &name, &[], now).is_err());
     // A chain is refused even when the leaf matches: the pin is for a self-signed leaf.
     assert!(
-        v.verify_server_cert(&cert, &[other.clone()], &name, &[], now)
+        v.verify_server_cert(&cert, std::slice::from_ref(&other), &name, &[], now)
             .is_err()
     );
     assert!(!v.supported_verify_schemes().is_empty());
