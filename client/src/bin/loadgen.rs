@@ -37,6 +37,9 @@ struct Args {
     /// Inputs per second per bot.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     input_hz: u32,
+    /// Give up on a connect (handshake plus Welcome) after this many seconds.
+    #[arg(long, default_value_t = 10)]
+    connect_timeout_secs: u64,
     /// Spread the connects over this many milliseconds.
     #[arg(long, default_value_t = 0)]
     ramp_ms: u64,
@@ -161,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
     for (i, info) in infos.into_iter().enumerate() {
         let opts = ClientOptions {
             name: format!("load{i}"),
+            connect_timeout: Duration::from_secs(args.connect_timeout_secs.max(1)),
             ..ClientOptions::default()
         };
         let delay = Duration::from_millis(args.ramp_ms * i as u64 / count as u64);
@@ -170,7 +174,9 @@ async fn main() -> anyhow::Result<()> {
         }));
     }
     // Bounded: every bot leaves by the deadline; this guards against a stuck task.
-    let hard_stop = Duration::from_secs(args.duration_secs + 30);
+    let hard_stop = Duration::from_secs(
+        args.duration_secs + args.connect_timeout_secs + args.ramp_ms / 1000 + 10,
+    );
     let mut reports = Vec::with_capacity(count);
     for t in tasks {
         match tokio::time::timeout(hard_stop.saturating_sub(wall.elapsed()), t).await {
