@@ -28,6 +28,11 @@ use tokio::sync::{mpsc, watch};
 use crate::state::{ClientState, DEFAULT_HISTORY, DEFAULT_REDUNDANCY, SnapshotCounters};
 use crate::tls::PinnedCertVerifier;
 
+/// The application close code the client uses when it ends a connection normally
+/// (after `Disconnect`, on leave, on drop): `ClientLeft`'s code, since the wire defines
+/// close codes only as [`DisconnectReason`]s.
+pub const CLIENT_CLOSE: VarInt = VarInt::from_u32(DisconnectReason::ClientLeft.code());
+
 /// How a client connects. [`Default`] suits a game client on the internet.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -275,7 +280,7 @@ pub async fn connect(info: &ConnectionInfo, opts: &ClientOptions) -> Result<Sess
     match tokio::time::timeout(opts.connect_timeout, attempt).await {
         Ok(result) => result,
         Err(_) => {
-            endpoint.close(VarInt::from_u32(0), b"connect timeout");
+            endpoint.close(CLIENT_CLOSE, b"connect timeout");
             Err(ConnectError::Timeout(opts.connect_timeout))
         }
     }
@@ -427,7 +432,7 @@ async fn admit(
             match msg {
                 ServerMessage::Welcome(w) => w,
                 ServerMessage::Disconnect(d) => {
-                    conn.close(VarInt::from_u32(0), b"refused");
+                    conn.close(CLIENT_CLOSE, b"refused");
                     return Err(ConnectError::Refused(d.reason));
                 }
                 other => {
@@ -503,7 +508,7 @@ async fn stream_task(
                     ServerMessage::Disconnect(d) => {
                         shared.set_reason(CloseReason::Server(d.reason));
                         // `Disconnect` is the server's last message: close our side.
-                        conn.close(VarInt::from_u32(0), b"disconnect received");
+                        conn.close(CLIENT_CLOSE, b"disconnect received");
                         return;
                     }
                     _ => {}
@@ -677,17 +682,17 @@ impl Session {
             Ok(r) => r,
             Err(_) => CloseReason::Local,
         };
-        self.conn.close(VarInt::from_u32(0), b"left");
+        self.conn.close(CLIENT_CLOSE, b"left");
         reason
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.conn.close(VarInt::from_u32(0), b"client dropped");
+        self.conn.close(CLIENT_CLOSE, b"client dropped");
         for t in &self.tasks {
             t.abort();
         }
-        self.endpoint.close(VarInt::from_u32(0), b"client dropped");
+        self.endpoint.close(CLIENT_CLOSE, b"client dropped");
     }
 }

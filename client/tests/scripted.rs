@@ -420,3 +420,39 @@ async fn resume_retries_a_duplicate_session_until_the_old_one_is_gone() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_illegal_server_message_closes_with_illegal_message() {
+    let (cert, key) = self_signed();
+    let pin = fingerprint(&cert);
+    let (endpoint, addr) = server(cert, key);
+    let script = tokio::spawn(async move {
+        let mut peer = Peer::accept(&endpoint).await;
+        peer.read().await.expect("hello");
+        peer.send(&welcome(1, false)).await;
+        // A second Welcome is not legal once in the match.
+        peer.send(&welcome(1, false)).await;
+        peer.conn.closed().await
+    });
+    let session = client::connect(&info(addr, pin, "psess-1"), &ClientOptions::default())
+        .await
+        .expect("connect");
+    let reason = tokio::time::timeout(TEST_LIMIT, session.closed())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&reason, CloseReason::Protocol(m) if m.contains("welcome")),
+        "{reason:?}"
+    );
+    match tokio::time::timeout(TEST_LIMIT, script)
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        quinn::ConnectionError::ApplicationClosed(c) => assert_eq!(
+            c.error_code.into_inner(),
+            u64::from(DisconnectReason::IllegalMessage.code())
+        ),
+        other => panic!("expected the client to close with IllegalMessage: {other}"),
+    }
+}
