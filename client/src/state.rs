@@ -163,6 +163,12 @@ impl ClientState {
         }
         self.counters.applied += 1;
         self.last_input_seq = snapshot.last_input_seq;
+        if snapshot.last_input_seq > self.newest_seq {
+            // A resumed session: the server already applied inputs up to this number
+            // from the previous connection, and would drop lower ones as old.
+            self.newest_seq = snapshot.last_input_seq;
+            self.recent_inputs.clear();
+        }
         self.history.push_back(world);
         while self.history.len() > self.history_len {
             self.history.pop_front();

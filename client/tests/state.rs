@@ -275,3 +275,25 @@ fn bot_dashes_occasionally_toward_far_targets_only() {
     let near = |tick| world(tick, vec![player(0, 0, 0)], vec![item(1, 1_000, 0)]);
     assert!((0..400).all(|t| policy(&near(t), 0).buttons & buttons::DASH == 0));
 }
+
+#[test]
+fn input_numbers_continue_above_what_the_server_applied_on_a_resumed_session() {
+    let mut s = ClientState::new(4, 8);
+    s.next_inputs(frame(1));
+    // The server reports input 500 applied (from the previous connection).
+    let mut snap = full(10, vec![], vec![]);
+    snap.last_input_seq = 500;
+    s.on_snapshot(&snap);
+    let next = s.next_inputs(frame(2));
+    assert_eq!(next.newest_seq, 501);
+    assert_eq!(
+        next.frames,
+        vec![frame(2)],
+        "frames of the old numbering are dropped"
+    );
+    // In the normal case the server lags behind and nothing changes.
+    let mut snap = full(11, vec![], vec![]);
+    snap.last_input_seq = 501;
+    s.on_snapshot(&snap);
+    assert_eq!(s.next_inputs(frame(3)).newest_seq, 502);
+}
