@@ -14,7 +14,10 @@
 //! placement, the result consumer, the profile store and the HTTP API arrive with their
 //! issues.
 
+pub mod aws;
+pub mod blobs;
 pub mod profiles;
+pub mod provision;
 pub mod queue;
 pub mod rankings;
 pub mod ratings;
