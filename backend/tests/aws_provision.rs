@@ -36,9 +36,15 @@ async fn max_receive_count(sqs: &aws_sdk_sqs::Client, url: &str) -> serde_json::
 
 /// A second `init` returns the same names and URLs; the profile store, the queue and
 /// the bucket all work on what it made.
+///
+/// Built with the production loader (`backend::aws::load_sdk_config`), which must
+/// honour `AWS_ENDPOINT_URL` like the test bed's own configuration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_twice_then_the_stores_work() {
-    let sdk = tests::aws_config().await;
+    let endpoint = tests::aws_config().await.endpoint_url().map(str::to_owned);
+    let sdk = backend::aws::load_sdk_config().await.unwrap();
+    assert_eq!(sdk.endpoint_url().map(str::to_owned), endpoint);
+    assert!(backend::aws::s3_endpoint_configured(&sdk));
     let cfg = config("prov");
     let first = init(&sdk, &cfg).await.unwrap();
     let second = init(&sdk, &cfg).await.unwrap();

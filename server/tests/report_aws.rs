@@ -161,14 +161,17 @@ fn unreachable(rt: &Runtime, bed: &Bed) -> AwsResultQueue {
 }
 
 /// An inline result arrives in SQS with the signed result's JSON as its body, and
-/// leaves the outbox.
+/// leaves the outbox. The client comes from the server's own loader, which must honour
+/// `AWS_ENDPOINT_URL`.
 #[test]
 fn inline_result_arrives_in_sqs() {
     let rt = runtime();
     let bed = bed(&rt, false);
     let dir = TempDir::new();
     let (outbox, _) = Outbox::open(&dir.0).unwrap();
-    let queue = AwsResultQueue::from_config(rt.handle().clone(), &bed.sdk, &bed.queue_url);
+    let sdk = rt.block_on(server::report::load_sdk_config()).unwrap();
+    assert_eq!(sdk.endpoint_url(), bed.sdk.endpoint_url());
+    let queue = AwsResultQueue::from_config(rt.handle().clone(), &sdk, &bed.queue_url);
     let mut reporter = Reporter::new(
         outbox,
         plan(&bed, false),
