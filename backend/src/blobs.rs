@@ -144,16 +144,22 @@ fn verify(pointer: &ResultPointer, bytes: &[u8]) -> Result<(), BlobError> {
     Ok(())
 }
 
-/// Results in S3.
+/// Results in S3, in one bucket: a pointer naming any other bucket is
+/// [`BlobError::InvalidPointer`], so a forged message cannot make the consumer read
+/// whatever else its role may read.
 #[derive(Debug, Clone)]
 pub struct S3Blobs {
     client: aws_sdk_s3::Client,
+    bucket: String,
 }
 
 impl S3Blobs {
-    /// Reads through `client` (build it with [`crate::aws::s3_client`]).
-    pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
+    /// Reads `bucket` through `client` (build it with [`crate::aws::s3_client`]).
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
     }
 }
 
@@ -165,6 +171,12 @@ impl ResultBlobs for S3Blobs {
         Box::pin(async move {
             check_pointer(pointer)?;
             let s3 = &pointer.s3;
+            if s3.bucket != self.bucket {
+                return Err(BlobError::InvalidPointer(format!(
+                    "bucket {:?} is not the results bucket {:?}",
+                    s3.bucket, self.bucket
+                )));
+            }
             let got = self
                 .client
                 .get_object()

@@ -71,7 +71,7 @@ async fn s3_blobs() {
     let s3 = backend::aws::s3_client(&sdk);
     let bucket = tests::unique_name("blobs");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let blobs = S3Blobs::new(s3.clone());
+    let blobs = S3Blobs::new(s3.clone(), &bucket);
     let handle = tokio::runtime::Handle::current();
     let put = |key: &str, bytes: &[u8]| {
         let (s3, bucket, key, bytes) = (s3.clone(), bucket.clone(), key.to_owned(), bytes.to_vec());
@@ -89,8 +89,27 @@ async fn s3_blobs() {
     };
     suite(&blobs, &bucket, put).await;
 
-    let no_bucket = pointer(&tests::unique_name("no-bucket"), "results/x.json", b"x");
-    let err = blobs.fetch(&no_bucket).await.unwrap_err();
+    // Another bucket is never read, whether it exists or not.
+    let other = tests::unique_name("other");
+    s3.create_bucket().bucket(&other).send().await.unwrap();
+    s3.put_object()
+        .bucket(&other)
+        .key("results/good.json")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let err = blobs
+        .fetch(&pointer(&other, "results/good.json", b"x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BlobError::InvalidPointer(_)), "{err}");
+    // The results bucket itself gone: missing, permanent.
+    let gone = tests::unique_name("gone");
+    let err = S3Blobs::new(s3.clone(), &gone)
+        .fetch(&pointer(&gone, "results/x.json", b"x"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, BlobError::Missing { .. }), "{err}");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -101,7 +120,7 @@ async fn s3_blobs() {
         .force_path_style(true)
         .retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(1))
         .build();
-    let down = S3Blobs::new(aws_sdk_s3::Client::from_conf(unreachable));
+    let down = S3Blobs::new(aws_sdk_s3::Client::from_conf(unreachable), &bucket);
     let err = down
         .fetch(&pointer(&bucket, "results/good.json", b"x"))
         .await
