@@ -282,7 +282,9 @@ impl DirBlobs {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("object");
-        let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".tmp-{name}-{}-{seq}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::File::create(&tmp)?;
             std::io::Write::write_all(&mut file, bytes)?;

@@ -9,7 +9,7 @@
 //! the profiles, rate with [`ratings::apply`](crate::ratings::apply), commit with the
 //! versions read, and retry with fresh profiles when another result got there first.
 //! [`EmbeddedProfiles`] is the in-process implementation (a fsynced log under a data
-//! directory); the DynamoDB one follows the mapping below. One contract suite
+//! directory); [`DynamoProfiles`] follows the mapping below. One contract suite
 //! (`backend/tests/profiles_contract.rs`) runs against every implementation.
 //!
 //! **What it is not:** no rating rules (those are in [`ratings`](crate::ratings)), no

@@ -4,8 +4,8 @@
 //! needs from an at-least-once queue with a dead-letter queue: long-polled batch
 //! receives with a visibility timeout, batch deletes, visibility extension, moving a
 //! message to the DLQ with a reason, and sending. [`EmbeddedQueue`] implements it in
-//! process, persisted under a data directory, for local runs without SQS; the SQS
-//! implementation follows the mapping documented on each method. One contract suite
+//! process, persisted under a data directory, for local runs without SQS; [`SqsQueue`]
+//! follows the mapping documented on each method. One contract suite
 //! (`backend/tests/queue_contract.rs`) runs against every implementation.
 //!
 //! **What it is not:** exactly-once. Every message may be delivered more than once
