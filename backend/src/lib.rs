@@ -10,11 +10,17 @@
 //! share them.
 //!
 //! **State today:** the rankings store ([`rankings`]: Redis and embedded, one trait, one
-//! contract suite) and the pure rating and profile update ([`ratings`]). Matchmaking,
-//! placement, the result consumer, the profile store and the HTTP API arrive with their
-//! issues.
+//! contract suite), the pure rating and profile update ([`ratings`]), the result queue
+//! ([`queue`]: SQS and embedded) and the profile store ([`profiles`]: DynamoDB and
+//! embedded), each behind one contract suite, the fetch of oversized results
+//! ([`blobs`]: S3 and a directory), the AWS configuration ([`aws`]) and `backend init`'s
+//! resource creation ([`provision`]). Matchmaking, placement, the result consumer and
+//! the HTTP API arrive with their issues.
 
+pub mod aws;
+pub mod blobs;
 pub mod profiles;
+pub mod provision;
 pub mod queue;
 pub mod rankings;
 pub mod ratings;

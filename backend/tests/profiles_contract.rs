@@ -1,6 +1,6 @@
 //! The profile store contract: one suite, each test over a `&dyn ProfileStore`, run
-//! against [`EmbeddedProfiles`] (in a temporary directory); the DynamoDB store joins the
-//! `contract!` macro when it exists. Then what only the embedded store promises: it
+//! against [`EmbeddedProfiles`] (in a temporary directory) and [`DynamoProfiles`] (fresh
+//! tables on the test bed's moto server). Then what only the embedded store promises: it
 //! survives a reopen, and a write torn by a crash is dropped.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use backend::profiles::{
-    ApplyExactlyOnceError, ApplyOutcome, BoxFuture, CommitOutcome, EmbeddedProfiles,
-    PlacementCheck, ProfilePage, ProfileStore, ProfilesError, apply_exactly_once, ranking_updates,
-    recent_matches,
+    ApplyExactlyOnceError, ApplyOutcome, BoxFuture, CommitOutcome, DynamoProfiles,
+    EmbeddedProfiles, PlacementCheck, ProfilePage, ProfileStore, ProfilesError, apply_exactly_once,
+    ranking_updates, recent_matches,
 };
+use backend::provision::{ProvisionConfig, init};
 use backend::rankings::boards_for_match;
 use backend::ratings::{PlacedPlayer, PlacementRecord, PlayerId, PlayerProfile, apply};
 use protocol::result::{MatchResult, PlayerResult};
@@ -501,7 +502,29 @@ macro_rules! contract {
                 }
             )*
         }
+
+        /// DynamoDB on moto: fresh tables per test, made by `provision::init`.
+        mod dynamo {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let store = super::dynamo_store().await;
+                    super::$name(&store).await;
+                }
+            )*
+        }
     };
+}
+
+/// A [`DynamoProfiles`] over fresh tables on the test bed's moto server.
+async fn dynamo_store() -> DynamoProfiles {
+    let sdk = tests::aws_config().await;
+    let config = ProvisionConfig::new(
+        &format!("{}-", tests::unique_name("p")),
+        &tests::unique_name("profiles-blobs"),
+    );
+    let made = init(&sdk, &config).await.unwrap();
+    DynamoProfiles::new(aws_sdk_dynamodb::Client::new(&sdk), made.tables)
 }
 
 contract!(

@@ -9,7 +9,7 @@
 //! the profiles, rate with [`ratings::apply`](crate::ratings::apply), commit with the
 //! versions read, and retry with fresh profiles when another result got there first.
 //! [`EmbeddedProfiles`] is the in-process implementation (a fsynced log under a data
-//! directory); the DynamoDB one follows the mapping below. One contract suite
+//! directory); [`DynamoProfiles`] follows the mapping below. One contract suite
 //! (`backend/tests/profiles_contract.rs`) runs against every implementation.
 //!
 //! **What it is not:** no rating rules (those are in [`ratings`](crate::ratings)), no
@@ -85,10 +85,12 @@ use crate::ratings::{
     Applied, ApplyError, PlacementMismatch, PlacementRecord, PlayerId, PlayerProfile,
 };
 
+mod dynamo;
 mod embedded;
 mod exact_json;
 
 pub use crate::rankings::BoxFuture;
+pub use dynamo::{BATCH_GET_KEYS, DynamoProfiles, DynamoTables, MAX_BATCH_GET_ROUNDS};
 pub use embedded::EmbeddedProfiles;
 
 /// Most players one [`ProfileStore::commit_result`] takes: DynamoDB's 100 items per
@@ -162,6 +164,17 @@ pub enum ProfilesError {
         /// The match.
         match_id: String,
         /// What is wrong.
+        reason: String,
+    },
+    /// A stored DynamoDB item is not what the store writes (a missing attribute, a
+    /// profile that does not decode, a version that disagrees with its profile).
+    #[error("table {table} item {key}: {reason}")]
+    CorruptItem {
+        /// The table.
+        table: String,
+        /// The item's `pk`.
+        key: String,
+        /// What is wrong with it.
         reason: String,
     },
     /// The backing service failed (throttling, unreachable, …); transient in general.

@@ -4,8 +4,8 @@
 //! needs from an at-least-once queue with a dead-letter queue: long-polled batch
 //! receives with a visibility timeout, batch deletes, visibility extension, moving a
 //! message to the DLQ with a reason, and sending. [`EmbeddedQueue`] implements it in
-//! process, persisted under a data directory, for local runs without SQS; the SQS
-//! implementation follows the mapping documented on each method. One contract suite
+//! process, persisted under a data directory, for local runs without SQS; [`SqsQueue`]
+//! follows the mapping documented on each method. One contract suite
 //! (`backend/tests/queue_contract.rs`) runs against every implementation.
 //!
 //! **What it is not:** exactly-once. Every message may be delivered more than once
@@ -24,6 +24,11 @@
 //! | [`ResultQueue::send`] | `SendMessage` |
 //! | [`ResultQueue::peek_dead_letters`] | `ReceiveMessage` on the DLQ with `VisibilityTimeout = 0`, `MessageAttributeNames = [reason]`; nothing deleted |
 //!
+//! [`SqsQueue`] also puts the main queue's message id on the DLQ copy (string attribute
+//! [`ORIGINAL_ID_ATTRIBUTE`]), so [`DeadLetter::id`] is the id the consumer logged. On a
+//! FIFO queue every `SendMessage` carries a `MessageGroupId` and a
+//! `MessageDeduplicationId` (see [`SqsQueue`]).
+//!
 //! SQS takes whole seconds: the SQS implementation rounds durations **up** (a 1.2 s
 //! visibility becomes 2 s, so a message is never visible earlier than asked). The
 //! automatic move after too many receives is the main queue's redrive policy
@@ -35,8 +40,10 @@ use std::pin::Pin;
 use std::time::Duration;
 
 mod embedded;
+mod sqs;
 
 pub use embedded::EmbeddedQueue;
+pub use sqs::{ORIGINAL_ID_ATTRIBUTE, SqsQueue, SqsQueueConfig};
 
 /// A boxed future, so that [`ResultQueue`] is dyn-compatible and queues live behind
 /// `Arc<dyn ResultQueue>`.
@@ -128,6 +135,23 @@ pub enum QueueError {
     /// Another process holds the embedded queue's data directory.
     #[error("queue data directory {0} is in use by another process")]
     Locked(std::path::PathBuf),
+    /// The queue service could not be reached or asked to slow down (connect error,
+    /// timeout, throttling, a 5xx): try again later; nothing is known to have been done.
+    #[error("queue service unavailable: {0}")]
+    Unavailable(String),
+    /// The queue service refused the call for good (access denied, nonexistent queue,
+    /// a parameter it does not accept): retrying the same call will not help.
+    #[error("queue service refused the call: {0}")]
+    Refused(String),
+}
+
+impl QueueError {
+    /// True when the same call may succeed later ([`QueueError::Unavailable`], or a
+    /// file error of the embedded queue, say a full disk); the
+    /// consumer then leaves the message for redelivery instead of setting it aside.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Io { .. })
+    }
 }
 
 /// An at-least-once queue of match results with a dead-letter queue.

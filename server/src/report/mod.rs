@@ -20,20 +20,27 @@
 //! A message the queue refuses for good is moved to `*.rejected`, never retried in a loop;
 //! a file that is not a valid result is moved to `*.corrupt*`; neither is deleted.
 //!
-//! **What it is not.** No SQS or S3 client (that implements [`ResultQueue`]), no async:
-//! every call blocks on `std::fs` and on the queue, and the tokio shell runs the
-//! reporter inside `spawn_blocking`. It does not sign results ([`protocol::result`]
+//! [`AwsResultQueue`] is the [`ResultQueue`] over SQS and S3 ([`load_sdk_config`] builds
+//! its configuration).
+//!
+//! **What it is not.** No async: every call blocks on `std::fs` and on the queue, and
+//! the tokio shell runs the reporter inside `spawn_blocking`. It does not sign results ([`protocol::result`]
 //! does) and it does not deduplicate beyond one file per match id (the consumer does).
 //!
 //! **SHA-256.** The pointer's checksum and over-long FIFO ids use [`sha256_hex`], passed
 //! as [`PlanConfig::sha256_hex`].
 
+mod aws;
 mod names;
 mod outbox;
 mod plan;
 mod policy;
 mod reporter;
 
+pub use aws::{
+    AWS_ATTEMPT_TIMEOUT, AWS_CONNECT_TIMEOUT, AWS_OPERATION_TIMEOUT, AwsConfigError,
+    AwsResultQueue, failure_kind, load_sdk_config, s3_client,
+};
 pub use names::{MAX_STEM_BYTES, decode_stem, encode_id, stem_for};
 pub use outbox::{OpenReport, Outbox, OutboxError, PutOutcome};
 pub use plan::{

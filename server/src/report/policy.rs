@@ -27,7 +27,9 @@ pub enum FailureKind {
     Network,
     /// A 5xx from the service: retry.
     Server,
-    /// Credentials or permissions (expired role credentials refresh): retry, loudly.
+    /// Credentials, permissions or configuration (expired role credentials refresh; a
+    /// missing queue or bucket may be created): retry, loudly. Nothing is wrong with the
+    /// message, so it is not set aside.
     Denied,
     /// The service refused this message for good (invalid body, too large, bad
     /// attribute): set it aside, never retry.

@@ -18,8 +18,8 @@ pub struct QueueError {
     pub detail: String,
 }
 
-/// The SQS and S3 calls the reporter needs. The AWS client implements it later; tests
-/// implement it in memory.
+/// The SQS and S3 calls the reporter needs. [`AwsResultQueue`](super::AwsResultQueue)
+/// implements it over the AWS SDKs; unit tests implement it in memory.
 ///
 /// **Blocking by design:** `server` has no async runtime yet, and the outbox is blocking
 /// `std::fs` anyway, so the shell drives the whole [`Reporter`] inside
