@@ -92,6 +92,21 @@ fn huge_declared_lengths_allocate_nothing_like_them() {
             "declared {declared}: allocated {used} bytes"
         );
     }
+    // The same for the player-delta list (after an empty player list).
+    for declared in [65u64, 1 << 20, u64::MAX] {
+        let mut bytes = snapshot_declaring(0);
+        bytes.truncate(7);
+        bytes[6] = 0; // players: none
+        bytes.push(253);
+        bytes.extend(declared.to_le_bytes());
+        bytes.extend([0u8; 16]);
+        let (res, used) = allocated_by(|| decode_datagram::<ServerMessage>(&bytes));
+        assert!(matches!(res, Err(DecodeError::Malformed { .. })), "{res:?}");
+        assert!(
+            used <= DATAGRAM_BOUND,
+            "declared {declared} deltas: allocated {used} bytes"
+        );
+    }
     // A stream frame declaring 4 GiB is refused from its header alone.
     let mut dec = StreamDecoder::<ClientMessage>::new();
     let header = u32::MAX.to_le_bytes();

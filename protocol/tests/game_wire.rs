@@ -74,6 +74,27 @@ fn player_state() -> impl Strategy<Value = PlayerState> {
         })
 }
 
+fn player_delta() -> impl Strategy<Value = PlayerDelta> {
+    (
+        0..64u8,
+        any::<Option<i32>>(),
+        any::<Option<i32>>(),
+        any::<Option<i16>>(),
+        any::<Option<i16>>(),
+        any::<Option<u32>>(),
+        any::<Option<u8>>(),
+    )
+        .prop_map(|(id, x, y, vx, vy, score, flags)| PlayerDelta {
+            id,
+            x,
+            y,
+            vx,
+            vy,
+            score,
+            flags,
+        })
+}
+
 fn item_state() -> impl Strategy<Value = ItemState> {
     (
         any::<u16>(),
@@ -92,24 +113,28 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
         any::<u32>(),
         phase(),
         any::<u32>(),
-        vec(player_state(), 0..24),
+        vec(player_state(), 0..16),
         vec(0..64u8, 0..8),
         vec(item_state(), 0..24),
         vec(any::<u16>(), 0..16),
+        vec(player_delta(), 0..12),
     )
         .prop_map(
-            |(tick, baseline, last_input_seq, phase, ends, players, rp, items, ri)| Snapshot {
-                tick,
-                baseline,
-                last_input_seq,
-                phase: PhaseState {
-                    phase,
-                    ends_at_tick: ends,
-                },
-                players,
-                removed_players: rp,
-                items,
-                removed_items: ri,
+            |(tick, baseline, last_input_seq, phase, ends, players, rp, items, ri, deltas)| {
+                Snapshot {
+                    tick,
+                    baseline,
+                    last_input_seq,
+                    phase: PhaseState {
+                        phase,
+                        ends_at_tick: ends,
+                    },
+                    players,
+                    player_deltas: deltas,
+                    removed_players: rp,
+                    items,
+                    removed_items: ri,
+                }
             },
         )
 }
@@ -346,7 +371,7 @@ fn golden_bytes_match_the_wire_format_document() {
     let hello = encode(&hello_msg("psess-1")).unwrap();
     assert_eq!(
         hex(&hello),
-        "0e000000 00 01 07 70736573732d31 03 616e6e".replace(' ', "")
+        "0e000000 00 02 07 70736573732d31 03 616e6e".replace(' ', "")
     );
     let inputs = encode(&ClientMessage::Inputs(Inputs {
         newest_seq: 300,
@@ -372,6 +397,35 @@ fn golden_bytes_match_the_wire_format_document() {
     }))
     .unwrap();
     assert_eq!(hex(&bye), "020000000305");
+    let delta = encode(&ServerMessage::Snapshot(golden_delta())).unwrap();
+    assert_eq!(
+        hex(&delta),
+        "01 fb2c01 01fb2b01 07 02fb2823 00 01 03 06 03 02 01 05 00 00".replace(' ', "")
+    );
+}
+
+/// The delta snapshot of wire-format.md §6: player 3 moved as predicted in x, 1 mm off
+/// the prediction downwards in y, and sped up by 1 mm/tick in x; player 5 left.
+fn golden_delta() -> Snapshot {
+    Snapshot {
+        tick: 300,
+        baseline: Some(299),
+        last_input_seq: 7,
+        phase: PhaseState {
+            phase: Phase::Playing,
+            ends_at_tick: 9_000,
+        },
+        players: vec![],
+        player_deltas: vec![PlayerDelta {
+            id: 3,
+            y: Some(-2),
+            vx: Some(1),
+            ..PlayerDelta::default()
+        }],
+        removed_players: vec![5],
+        items: vec![],
+        removed_items: vec![],
+    }
 }
 
 fn hex(b: &[u8]) -> String {
@@ -550,6 +604,7 @@ fn a_full_snapshot_that_overflows_a_datagram_is_refused_by_the_encoder() {
             ends_at_tick: 9,
         },
         players,
+        player_deltas: vec![],
         removed_players: vec![],
         items: vec![],
         removed_items: vec![],
@@ -639,6 +694,7 @@ fn legality_table() {
             ends_at_tick: 0,
         },
         players: vec![],
+        player_deltas: vec![],
         removed_players: vec![],
         items: vec![],
         removed_items: vec![],
@@ -655,4 +711,116 @@ fn legality_table() {
         assert_eq!(check_server(state, &snapshot).is_ok(), state == InMatch);
         assert_eq!(check_server(state, &event).is_ok(), state == InMatch);
     }
+}
+
+// ---------- player deltas ----------
+
+proptest! {
+    /// Any two player states, any tick distance: the delta between them applied to the
+    /// first gives the second, bit for bit, also after a trip over the wire.
+    #[test]
+    fn player_deltas_are_exact(
+        base in player_state(),
+        target in player_state(),
+        ticks in prop_oneof![0u32..8, any::<u32>()],
+    ) {
+        let d = PlayerDelta::between(&base, &target, ticks);
+        prop_assert_eq!(d.apply(&base, ticks), target);
+        let mut snap = golden_delta();
+        snap.player_deltas = vec![d];
+        let bytes = encode(&ServerMessage::Snapshot(snap.clone())).unwrap();
+        prop_assert_eq!(decode_datagram::<ServerMessage>(&bytes), Ok(ServerMessage::Snapshot(snap)));
+    }
+
+    /// A player moving at its new velocity needs nothing for its position.
+    #[test]
+    fn steady_motion_costs_no_position_bytes(
+        base in player_state(),
+        vx in -2_000i16..2_000,
+        vy in -2_000i16..2_000,
+        ticks in 1u32..16,
+    ) {
+        let mut target = base;
+        target.vx = vx;
+        target.vy = vy;
+        target.x = base.x.wrapping_add(i32::from(vx) * ticks as i32);
+        target.y = base.y.wrapping_add(i32::from(vy) * ticks as i32);
+        let d = PlayerDelta::between(&base, &target, ticks);
+        prop_assert_eq!((d.x, d.y, d.score, d.flags), (None, None, None, None));
+        prop_assert_eq!(d.mask() & !(delta_fields::VX | delta_fields::VY), 0);
+    }
+}
+
+#[test]
+fn unknown_delta_mask_bits_and_short_deltas_are_malformed() {
+    let good = encode(&ServerMessage::Snapshot(golden_delta())).unwrap();
+    // The mask byte of the golden delta is at offset 16 (see the golden bytes).
+    assert_eq!(good[16], 0x06);
+    for bad_mask in [0x40u8, 0x80, 0xc6] {
+        let mut bad = good.clone();
+        bad[16] = bad_mask;
+        assert!(
+            matches!(
+                decode_datagram::<ServerMessage>(&bad),
+                Err(DecodeError::Malformed { .. })
+            ),
+            "mask {bad_mask:#x}"
+        );
+    }
+    // Announcing a field that is not there: the next bytes are read as it, and the
+    // message ends early.
+    let mut short = good.clone();
+    short[16] = delta_fields::ALL;
+    assert!(decode_datagram::<ServerMessage>(&short).is_err());
+    // Too many deltas for the cap.
+    let mut snap = golden_delta();
+    snap.player_deltas = vec![PlayerDelta::default(); MAX_PLAYERS + 1];
+    assert!(matches!(
+        encode(&ServerMessage::Snapshot(snap)),
+        Err(EncodeError::FieldCap { .. })
+    ));
+}
+
+#[test]
+fn deltas_apply_only_to_players_the_baseline_holds() {
+    let p = PlayerState {
+        id: 3,
+        x: 1_000,
+        y: 2_000,
+        vx: 10,
+        vy: 0,
+        score: 4,
+        flags: 1,
+    };
+    let base = WorldView {
+        tick: 299,
+        phase: PhaseState {
+            phase: Phase::Playing,
+            ends_at_tick: 9_000,
+        },
+        players: vec![p],
+        items: vec![],
+    };
+    let view = apply_snapshot(Some(&base), &golden_delta()).unwrap();
+    assert_eq!(
+        view.players,
+        [PlayerState {
+            x: 1_011,
+            y: 1_998,
+            vx: 11,
+            ..p
+        }]
+    );
+    let mut other = base.clone();
+    other.players[0].id = 4;
+    assert_eq!(
+        apply_snapshot(Some(&other), &golden_delta()),
+        Err(ApplyError::NotInBaseline(3))
+    );
+    let mut full = golden_delta();
+    full.baseline = None;
+    assert_eq!(
+        apply_snapshot(None, &full),
+        Err(ApplyError::NotInBaseline(3))
+    );
 }

@@ -156,8 +156,11 @@ fn version_mismatch_including_unparsable_future_hello() {
         h.first_bytes_close(1, &hello_bytes(PROTOCOL_VERSION + 1, "psess-a")),
         DisconnectReason::VersionMismatch
     );
-    // Tag 0, version 2, then bytes no version-1 hello could hold (a 0xFF varint marker).
-    let body = [0x00, 0x02, 0xFF, 0xFF, 0xFF, 0x13, 0x37];
+    // Tag 0, the next version, then bytes no current hello could hold (a 0xFF varint
+    // marker).
+    let future = u8::try_from(PROTOCOL_VERSION + 1).unwrap();
+    assert!(future <= 250, "one-byte varint");
+    let body = [0x00, future, 0xFF, 0xFF, 0xFF, 0x13, 0x37];
     let mut bytes = (body.len() as u32).to_le_bytes().to_vec();
     bytes.extend_from_slice(&body);
     assert_eq!(

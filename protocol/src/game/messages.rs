@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Channel;
+use super::PlayerDelta;
 use super::bounded::{de_str, de_vec, ser_str, ser_vec};
 
 /// Most bytes in a GameLift player-session id (GameLift validates ≤ 256).
@@ -202,8 +203,9 @@ pub struct MatchParams {
 }
 
 /// World state at `tick`. A delta (`baseline` set) lists only what changed since the
-/// snapshot of tick `baseline`, which the client acknowledged; a full snapshot (`baseline`
-/// unset) lists everything. A client that no longer holds the baseline ignores the delta
+/// snapshot of tick `baseline`, which the client acknowledged: a changed player either
+/// whole in `players` or, usually shorter, as a [`PlayerDelta`] in `player_deltas`; new
+/// or changed items whole. A full snapshot (`baseline` unset) lists everything whole. A client that no longer holds the baseline ignores the delta
 /// and keeps acking its newest snapshot; the server falls back to full snapshots when the
 /// client's ack is older than the history it keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,10 +219,16 @@ pub struct Snapshot {
     pub last_input_seq: u32,
     /// Match phase and when it ends.
     pub phase: PhaseState,
-    /// Players that are new or changed since the baseline (all of them when full).
+    /// Players sent whole: all of them when full; in a delta, players new since the
+    /// baseline (and changed ones whose delta would not be shorter).
     #[serde(serialize_with = "ser_vec::<_, _, MAX_PLAYERS>")]
     #[serde(deserialize_with = "de_vec::<_, _, MAX_PLAYERS>")]
     pub players: Vec<PlayerState>,
+    /// Players changed since the baseline, as per-field deltas against their baseline
+    /// state; always empty in a full snapshot.
+    #[serde(serialize_with = "ser_vec::<_, _, MAX_PLAYERS>")]
+    #[serde(deserialize_with = "de_vec::<_, _, MAX_PLAYERS>")]
+    pub player_deltas: Vec<PlayerDelta>,
     /// Players present in the baseline and gone now.
     #[serde(serialize_with = "ser_vec::<_, _, MAX_PLAYERS>")]
     #[serde(deserialize_with = "de_vec::<_, _, MAX_PLAYERS>")]

@@ -27,6 +27,7 @@
 
 mod bounded;
 mod codec;
+mod delta;
 mod messages;
 mod state;
 mod view;
@@ -35,14 +36,17 @@ pub use codec::{
     DecodeError, EncodeError, FrameReader, Message, StreamDecoder, decode_datagram,
     decode_stream_payload, encode, peek_hello_version,
 };
+pub use delta::{PlayerDelta, delta_fields};
 pub use messages::*;
 pub use state::{ConnState, IllegalMessage, check_client, check_server};
 pub use view::{ApplyError, WorldView, apply_snapshot};
 
 /// The game wire's version. Bumped on any change to the layout of a message.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Version 2: delta snapshots carry changed players as per-field deltas.
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// The TLS ALPN protocol id of the game wire; a server refuses other ALPNs at the handshake.
+/// It names the protocol family, not the layout version, which `Hello` carries.
 pub const ALPN: &[u8] = b"gls/1";
 
 /// Largest datagram message, in bytes. quinn guarantees a little over 1,100 bytes of

@@ -2,6 +2,7 @@
 //!
 //! [`apply_snapshot`] is pure (baseline + snapshot → world): the session server uses it
 //! to know what each client holds, and the client library uses the very same function.
+//! It does not decide what goes into a snapshot (the server's snapshot history does).
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,7 @@ impl WorldView {
             last_input_seq,
             phase: self.phase,
             players: self.players.clone(),
+            player_deltas: Vec::new(),
             removed_players: Vec::new(),
             items: self.items.clone(),
             removed_items: Vec::new(),
@@ -59,11 +61,16 @@ pub enum ApplyError {
         /// The tick of the baseline given.
         given: u32,
     },
+    /// A player delta names a player the baseline does not hold (or the snapshot is full,
+    /// where deltas have nothing to apply to).
+    #[error("delta for player {0}, which the baseline does not hold")]
+    NotInBaseline(u8),
 }
 
 /// The world after `snapshot`: a full snapshot replaces everything; a delta starts from
-/// `baseline` (which must be the snapshot of its `baseline` tick), drops the removed ids
-/// and puts in every listed entity whole. The result is ascending by id.
+/// `baseline` (which must be the snapshot of its `baseline` tick), drops the removed ids,
+/// applies each player delta to that player's state (ticks apart: snapshot tick minus
+/// baseline tick, wrapping) and puts in every whole entity. The result is ascending by id.
 pub fn apply_snapshot(
     baseline: Option<&WorldView>,
     snapshot: &Snapshot,
@@ -85,6 +92,15 @@ pub fn apply_snapshot(
         for id in &snapshot.removed_items {
             items.remove(id);
         }
+        let ticks = snapshot.tick.wrapping_sub(wanted);
+        for d in &snapshot.player_deltas {
+            let p = players
+                .get_mut(&d.id)
+                .ok_or(ApplyError::NotInBaseline(d.id))?;
+            *p = d.apply(p, ticks);
+        }
+    } else if let Some(d) = snapshot.player_deltas.first() {
+        return Err(ApplyError::NotInBaseline(d.id));
     }
     players.extend(snapshot.players.iter().map(|p| (p.id, *p)));
     items.extend(snapshot.items.iter().map(|i| (i.id, *i)));

@@ -1,8 +1,8 @@
 //! Rule tests with direct access to the match's entities (positions set by hand).
 
 use protocol::game::{
-    EventKind, InputFrame, Inputs, ItemState, MAX_DATAGRAM_SIZE, Phase, PlayerState, ServerMessage,
-    Snapshot, buttons, encode, player_flags,
+    EventKind, InputFrame, Inputs, ItemState, MAX_DATAGRAM_SIZE, Phase, PlayerDelta, PlayerState,
+    ServerMessage, Snapshot, buttons, encode, player_flags,
 };
 
 use super::*;
@@ -271,12 +271,21 @@ proptest::proptest! {
         items in proptest::collection::vec(
             (proptest::num::u16::ANY, -70_000i32..70_000, 0i32..300, proptest::num::u16::ANY), 0..20),
         removed_items in proptest::collection::vec(proptest::num::u16::ANY, 0..20),
+        deltas in proptest::collection::vec(
+            (0u8..64, proptest::option::of(proptest::num::i32::ANY),
+             proptest::option::of(proptest::num::i32::ANY),
+             proptest::option::of(proptest::num::i16::ANY),
+             proptest::option::of(proptest::num::i16::ANY),
+             proptest::option::of(proptest::num::u32::ANY),
+             proptest::option::of(proptest::num::u8::ANY)), 0..20),
     ) {
         let s = Snapshot {
             tick, baseline, last_input_seq: seq,
             phase: protocol::game::PhaseState { phase: Phase::Countdown, ends_at_tick: ends },
             players: players.into_iter().map(|(id, x, y, vx, vy, score, flags)|
                 PlayerState { id, x, y, vx, vy, score, flags }).collect(),
+            player_deltas: deltas.into_iter().map(|(id, x, y, vx, vy, score, flags)|
+                PlayerDelta { id, x, y, vx, vy, score, flags }).collect(),
             removed_players: vec![1, 2, 3],
             items: items.into_iter().map(|(id, x, y, value)| ItemState { id, x, y, value }).collect(),
             removed_items,
