@@ -35,6 +35,7 @@ async fn bot_plays_toward_the_item_and_reports_its_final_score() {
                 score: 2,
                 flags: player_flags::CONNECTED,
             }],
+            player_deltas: vec![],
             removed_players: vec![],
             items: vec![ItemState {
                 id: 1,

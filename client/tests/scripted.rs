@@ -42,6 +42,7 @@ fn snapshot(tick: u32, baseline: Option<u32>) -> Snapshot {
         last_input_seq: 3,
         phase: playing(),
         players: vec![],
+        player_deltas: vec![],
         removed_players: vec![],
         items: vec![],
         removed_items: vec![],

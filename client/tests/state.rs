@@ -46,6 +46,7 @@ fn full(tick: u32, players: Vec<PlayerState>, items: Vec<ItemState>) -> Snapshot
         last_input_seq: tick,
         phase: phase(),
         players,
+        player_deltas: vec![],
         removed_players: vec![],
         items,
         removed_items: vec![],
