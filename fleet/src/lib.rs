@@ -12,7 +12,9 @@
 //! ([`local::api`], [`local::control_plane`]), the process launcher
 //! ([`local::launcher`]), all driven by one sans-IO engine ([`local::engine`]) through
 //! [`local::runtime`]. It also serves builds and fleet creation (recorded, not
-//! deployed). Packaging and uploading builds are not built yet.
+//! deployed). [`tools`]: `fleet package`, `fleet upload`, `fleet create-fleet`,
+//! `fleet update-fleet` and `fleet status`, against AWS or `fleet local` ([`aws`]).
 
 pub mod aws;
 pub mod local;
+pub mod tools;
