@@ -41,7 +41,7 @@ async fn start() -> Local {
     let config = fleet::aws::sdk_config().await;
     let bucket = unique("builds");
     let fleet = FleetHandle::new(FleetConfig::local(FLEET));
-    fleet.set_build_store(BuildStore::from_config(&config, &bucket).await);
+    fleet.set_build_store(BuildStore::from_config(&config, &bucket));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = api::router(Arc::new(fleet));

@@ -4,7 +4,8 @@
 //! get the real exceptions. Waits are on the fleet's log lines, never on the clock.
 
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
-use tests::fleet_local::FleetLocal;
+use aws_sdk_gamelift::types::GameSessionPlacementState;
+use tests::fleet_local::{FleetLocal, WAIT};
 
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(tests::unique_name(&format!("fleet-{name}")));
@@ -37,13 +38,15 @@ async fn capacity_to_zero_refuses_game_sessions_and_back_to_one_restores() {
             "--launch-path",
             env!("CARGO_BIN_EXE_lifecycle_server"),
             "--processes",
-            "1",
+            "2",
             "--termination-grace",
             "5",
         ],
     )
     .await;
-    fleet.wait_for(&["server process ready"]).await;
+    let first = fleet.wait_for(&["server process ready"]).await;
+    let second = fleet.wait_for(&["server process ready"]).await;
+    assert_ne!(first, second);
     let gl = fleet.gamelift().await;
     let id = fleet.fleet_id.clone();
     assert_eq!(counts(&gl, &id).await, (1, 0, 1, 1));
@@ -73,6 +76,21 @@ async fn capacity_to_zero_refuses_game_sessions_and_back_to_one_restores() {
         Some("FleetCapacityExceededException"),
         "{refused:?}"
     );
+    // A placement started now waits (PENDING) instead of failing.
+    let placement = gl
+        .start_game_session_placement()
+        .placement_id("while-withdrawn")
+        .game_session_queue_name("default")
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .expect("StartGameSessionPlacement")
+        .game_session_placement
+        .expect("a placement");
+    assert_eq!(
+        placement.status(),
+        Some(&GameSessionPlacementState::Pending)
+    );
 
     gl.update_fleet_capacity()
         .fleet_id(&id)
@@ -81,6 +99,30 @@ async fn capacity_to_zero_refuses_game_sessions_and_back_to_one_restores() {
         .await
         .expect("UpdateFleetCapacity to 1");
     assert_eq!(counts(&gl, &id).await, (1, 0, 2, 1));
+    // The waiting placement goes ahead once capacity is back: poll with a deadline.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let p = gl
+            .describe_game_session_placement()
+            .placement_id("while-withdrawn")
+            .send()
+            .await
+            .expect("DescribeGameSessionPlacement")
+            .game_session_placement
+            .expect("the placement");
+        match p.status() {
+            Some(GameSessionPlacementState::Fulfilled) => break,
+            Some(GameSessionPlacementState::Pending) => {}
+            other => panic!("placement ended {other:?}"),
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "placement still PENDING after {WAIT:?}"
+        );
+        // The fleet's log says when the placed game session activates; wait on it
+        // rather than on the clock.
+        fleet.wait_for(&["game session active"]).await;
+    }
     let gs = gl
         .create_game_session()
         .fleet_id(&id)

@@ -290,6 +290,15 @@ async fn package_upload_create_and_inspect_a_fleet() {
     )
     .await;
     fails_with(&out, "CreateFleet: NotFoundException: Build build-00000000");
+    let out = fleet_cmd(
+        &fleet,
+        &["update-fleet", "--config", missing.to_str().unwrap()],
+    )
+    .await;
+    fails_with(
+        &out,
+        "cannot change on an existing fleet, create a new one: build_id",
+    );
     let out = fleet_cmd(&fleet, &["status", "--fleet-id", "fleet-nope"]).await;
     fails_with(&out, "fleet fleet-nope not found");
     let out = fleet_cmd(

@@ -143,7 +143,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
 
     let fleet = FleetHandle::new(cfg.clone());
     let aws = crate::aws::sdk_config().await;
-    fleet.set_build_store(BuildStore::from_config(&aws, &args.build_bucket).await);
+    fleet.set_build_store(BuildStore::from_config(&aws, &args.build_bucket));
     let runtime = api::RuntimeConfiguration {
         server_processes: plan
             .entries

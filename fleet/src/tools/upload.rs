@@ -166,7 +166,7 @@ pub async fn run(args: &UploadArgs) -> anyhow::Result<()> {
 
 /// One progress line on stderr.
 fn progress(done: u64, total: u64) {
-    let pct = if total == 0 { 100 } else { done * 100 / total };
+    let pct = (done * 100).checked_div(total).unwrap_or(100);
     eprintln!("upload: {pct:>3}% ({done}/{total} bytes)");
 }
 

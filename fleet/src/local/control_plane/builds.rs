@@ -39,7 +39,9 @@ pub enum Upload {
 pub struct BuildStore {
     s3: aws_sdk_s3::Client,
     bucket: String,
-    credentials: api::AwsCredentials,
+    /// Resolved at CreateBuild, not at start-up: an unconfigured machine's credential
+    /// chain may take seconds to give up (instance metadata), and only uploads need it.
+    credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
 }
 
 fn s3_error(what: &str, e: &impl ProvideErrorMetadata, debug: &dyn std::fmt::Debug) -> ApiError {
@@ -52,28 +54,25 @@ fn s3_error(what: &str, e: &impl ProvideErrorMetadata, debug: &dyn std::fmt::Deb
 }
 
 impl BuildStore {
-    /// A store putting new builds in `bucket`, handing out `credentials` for uploads.
-    pub fn new(
-        s3: aws_sdk_s3::Client,
-        bucket: impl Into<String>,
-        credentials: api::AwsCredentials,
-    ) -> Self {
+    /// The store for `config`: its S3 (path-style), new builds in `bucket`, and its own
+    /// credentials handed out for uploads (dummy ones when none resolve; a local S3 such
+    /// as moto accepts any).
+    pub fn from_config(config: &aws_config::SdkConfig, bucket: &str) -> Self {
         Self {
-            s3,
-            bucket: bucket.into(),
-            credentials,
+            s3: crate::aws::s3(config),
+            bucket: bucket.to_owned(),
+            credentials: config.credentials_provider(),
         }
     }
 
-    /// The store for `config`: its S3 (path-style) and its own credentials, or dummy ones
-    /// when none resolve (a local S3 such as moto accepts any).
-    pub async fn from_config(config: &aws_config::SdkConfig, bucket: &str) -> Self {
+    /// The `UploadCredentials` CreateBuild returns.
+    async fn upload_credentials(&self) -> api::AwsCredentials {
         use aws_sdk_s3::config::ProvideCredentials;
-        let own = match config.credentials_provider() {
+        let own = match &self.credentials {
             Some(p) => p.provide_credentials().await.ok(),
             None => None,
         };
-        let credentials = match own {
+        match own {
             Some(c) => api::AwsCredentials {
                 access_key_id: Some(c.access_key_id().to_owned()),
                 secret_access_key: Some(c.secret_access_key().to_owned()),
@@ -84,8 +83,7 @@ impl BuildStore {
                 secret_access_key: Some("fleet-local".into()),
                 session_token: None,
             },
-        };
-        Self::new(crate::aws::s3(config), bucket, credentials)
+        }
     }
 
     /// The bucket new builds go to.
@@ -201,7 +199,7 @@ pub async fn create_build(fleet: &FleetHandle, r: CreateBuildInput) -> Result<Re
     });
     Ok(Response::CreateBuild(api::CreateBuildOutput {
         build: build.to_api(),
-        upload_credentials: Some(store.credentials.clone()),
+        upload_credentials: Some(store.upload_credentials().await),
         storage_location: Some(build.location()),
     }))
 }
