@@ -11,7 +11,10 @@
 //! ([`local::sdk_ws`]), the control-plane API in Smithy RPC v2 CBOR and AWS JSON 1.1
 //! ([`local::api`], [`local::control_plane`]), the process launcher
 //! ([`local::launcher`]), all driven by one sans-IO engine ([`local::engine`]) through
-//! [`local::runtime`]. Packaging and uploading builds, and managing real fleets, are not
-//! built yet.
+//! [`local::runtime`]. It also serves builds and fleet creation (recorded, not
+//! deployed). [`tools`]: `fleet package`, `fleet upload`, `fleet create-fleet`,
+//! `fleet update-fleet` and `fleet status`, against AWS or `fleet local` ([`aws`]).
 
+pub mod aws;
 pub mod local;
+pub mod tools;

@@ -10,6 +10,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use super::api;
+use super::control_plane::builds::BuildStore;
 use super::engine::FleetConfig;
 use super::launcher::{Launcher, LauncherArgs, LauncherEvent, SdkEnvironment};
 use super::runtime::{FleetHandle, Killer};
@@ -67,6 +68,15 @@ pub struct LocalArgs {
     /// Seconds a game-session placement may stay PENDING (a queue's TimeoutInSeconds).
     #[arg(long, env = "FLEET_LOCAL_PLACEMENT_TIMEOUT", default_value_t = 600)]
     pub placement_timeout: u64,
+    /// S3 bucket CreateBuild puts build zips in (created if absent). S3 is reached through
+    /// the AWS configuration of this process (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`
+    /// for a local S3 such as moto).
+    #[arg(
+        long,
+        env = "FLEET_LOCAL_BUILD_BUCKET",
+        default_value = "fleet-local-builds"
+    )]
+    pub build_bucket: String,
     /// The runtime configuration: what to launch.
     #[command(flatten)]
     pub launcher: LauncherArgs,
@@ -132,6 +142,27 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
     let api_url = format!("http://{}", api_listener.local_addr()?);
 
     let fleet = FleetHandle::new(cfg.clone());
+    let aws = crate::aws::sdk_config().await;
+    fleet.set_build_store(BuildStore::from_config(&aws, &args.build_bucket));
+    let runtime = api::RuntimeConfiguration {
+        server_processes: plan
+            .entries
+            .iter()
+            .map(|e| api::ServerProcess {
+                launch_path: e.launch_path.display().to_string(),
+                parameters: (!e.args.is_empty()).then(|| e.args.join(" ")),
+                concurrent_executions: i32::try_from(e.concurrent_executions).unwrap_or(i32::MAX),
+            })
+            .collect(),
+        max_concurrent_game_session_activations: plan
+            .max_concurrent_game_session_activations
+            .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        game_session_activation_timeout_seconds: i32::try_from(
+            plan.game_session_activation_timeout.as_secs(),
+        )
+        .ok(),
+    };
+    fleet.with_catalog(|c| c.runtime.insert(cfg.fleet_id.clone(), runtime));
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;

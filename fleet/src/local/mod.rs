@@ -16,6 +16,12 @@
 //! FlexMatch (backfill answers 400), fleet certificates (GetComputeCertificate answers
 //! 400, so servers fall back to a self-signed certificate), SigV4 process auth, and
 //! search filter expressions other than `hasAvailablePlayerSessions`.
+//!
+//! Differs from GameLift on purpose: UpdateFleetCapacity to 0 instances refuses new game
+//! sessions but terminates nothing (GameLift scales in unprotected instances); builds are
+//! zips in the S3 bucket given by `--build-bucket`, and fleets created with CreateFleet
+//! are recorded and describable but launch no processes: the processes that run are
+//! those of the fleet started on the command line (see [`control_plane`]).
 
 pub mod api;
 pub mod cli;

@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{Notify, mpsc};
 
+use super::control_plane::builds::BuildStore;
+use super::control_plane::catalog::Catalog;
 use super::engine::{ConnId, Effect, Engine, FleetConfig, Millis};
 
 /// What the driver hands a connection task.
@@ -32,6 +34,10 @@ struct Shared {
     conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<Outbound>>>,
     next_conn: Mutex<ConnId>,
     killer: Mutex<Option<Arc<dyn Killer>>>,
+    /// Builds and fleets created through the API.
+    catalog: Mutex<Catalog>,
+    /// Where build files live, when fleet local was given a bucket.
+    build_store: Mutex<Option<Arc<BuildStore>>>,
 }
 
 /// A cloneable handle on the running fleet.
@@ -63,6 +69,8 @@ impl FleetHandle {
                 conns: Mutex::new(HashMap::new()),
                 next_conn: Mutex::new(0),
                 killer: Mutex::new(None),
+                catalog: Mutex::new(Catalog::default()),
+                build_store: Mutex::new(None),
             }),
         }
     }
@@ -78,6 +86,22 @@ impl FleetHandle {
     /// Sets who kills processes on the engine's behalf.
     pub fn set_killer(&self, killer: Arc<dyn Killer>) {
         *lock(&self.shared.killer) = Some(killer);
+    }
+
+    /// Runs `f` on the catalog of builds and created fleets. Never hold it across an
+    /// await; taking the engine inside `f` is allowed (never the other way round).
+    pub fn with_catalog<R>(&self, f: impl FnOnce(&mut Catalog) -> R) -> R {
+        f(&mut lock(&self.shared.catalog))
+    }
+
+    /// Sets where build files live (CreateBuild and DescribeBuild need it).
+    pub fn set_build_store(&self, store: BuildStore) {
+        *lock(&self.shared.build_store) = Some(Arc::new(store));
+    }
+
+    /// The build store, if one was set.
+    pub fn build_store(&self) -> Option<Arc<BuildStore>> {
+        lock(&self.shared.build_store).clone()
     }
 
     /// Registers a new connection; frames for it arrive on the returned receiver.

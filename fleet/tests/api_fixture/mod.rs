@@ -280,6 +280,72 @@ pub(crate) fn answer(request: &Request) -> Response {
             fleet_capacity: vec![fleet_capacity()],
             next_token: page,
         }),
+        Request::UpdateFleetCapacity(input) => {
+            Response::UpdateFleetCapacity(UpdateFleetCapacityOutput {
+                fleet_id: Some(input.fleet_id.clone()),
+                fleet_arn: Some(FLEET_ARN.into()),
+                location: Some("us-east-1".into()),
+            })
+        }
+        Request::CreateBuild(_) => Response::CreateBuild(CreateBuildOutput {
+            build: build(BuildStatus::Initialized),
+            upload_credentials: Some(AwsCredentials {
+                access_key_id: Some("AKIDUPLOAD".into()),
+                secret_access_key: Some("upload-secret".into()),
+                session_token: Some("upload-token".into()),
+            }),
+            storage_location: Some(S3Location {
+                bucket: Some("builds".into()),
+                key: Some("build-1/build.zip".into()),
+                ..S3Location::default()
+            }),
+        }),
+        Request::DescribeBuild(_) => Response::DescribeBuild(BuildOutput {
+            build: build(BuildStatus::Ready),
+        }),
+        Request::CreateFleet(_) => Response::CreateFleet(CreateFleetOutput {
+            fleet_attributes: FleetAttributes {
+                status: Some(FleetStatus::New),
+                ..fleet_attributes()
+            },
+            location_states: vec![LocationState {
+                location: Some("us-east-1".into()),
+                status: Some(FleetStatus::New),
+            }],
+        }),
+        Request::UpdateRuntimeConfiguration(input) => {
+            Response::UpdateRuntimeConfiguration(RuntimeConfigurationOutput {
+                runtime_configuration: input.runtime_configuration.clone(),
+            })
+        }
+        Request::DescribeRuntimeConfiguration(_) => {
+            Response::DescribeRuntimeConfiguration(RuntimeConfigurationOutput {
+                runtime_configuration: RuntimeConfiguration {
+                    server_processes: vec![ServerProcess {
+                        launch_path: "/local/game/server".into(),
+                        parameters: Some("--port 7000".into()),
+                        concurrent_executions: 2,
+                    }],
+                    max_concurrent_game_session_activations: Some(3),
+                    game_session_activation_timeout_seconds: Some(300),
+                },
+            })
+        }
+    }
+}
+
+/// A build with every member set.
+pub(crate) fn build(status: BuildStatus) -> Build {
+    Build {
+        build_id: Some("build-1".into()),
+        build_arn: Some("arn:aws:gamelift:us-east-1:123456789012:build/build-1".into()),
+        name: Some("arena".into()),
+        version: Some("1.2.3".into()),
+        status: Some(status),
+        size_on_disk: Some(5_000_000_000),
+        operating_system: Some(OperatingSystem::AmazonLinux2023),
+        creation_time: Some(Timestamp::from_millis(1_700_000_000_123)),
+        server_sdk_version: Some("5.4.0".into()),
     }
 }
 

@@ -9,9 +9,10 @@
 //! `PlayerGatewayMode` and `PlayerGatewayConfiguration` on `FleetAttributes`, and
 //! `GameServerContainerGroupCounts` and `ManagedCapacityConfiguration` on `FleetCapacity`.
 
+use super::error::ApiError;
 use super::sessions::ProtectionPolicy;
 use super::shapes::{Timestamp, wire_enum};
-use super::value::{Obj, ToValue, Value};
+use super::value::{FromValue, Members, Obj, ToValue, Value};
 
 wire_enum! {
     /// `FleetStatus`.
@@ -122,6 +123,15 @@ impl ToValue for CertificateConfiguration {
         Obj::new()
             .field("CertificateType", &self.certificate_type)
             .build()
+    }
+}
+
+impl FromValue for CertificateConfiguration {
+    fn from_value(value: Value, path: &str) -> Result<Self, ApiError> {
+        let mut m = Members::new(value, path)?;
+        Ok(Self {
+            certificate_type: m.req("CertificateType")?,
+        })
     }
 }
 

@@ -12,7 +12,9 @@
 //! CreateGameSession, DescribeGameSessions, DescribeGameSessionDetails,
 //! SearchGameSessions, TerminateGameSession, CreatePlayerSession, CreatePlayerSessions,
 //! DescribePlayerSessions, StartGameSessionPlacement, DescribeGameSessionPlacement,
-//! StopGameSessionPlacement, DescribeFleetAttributes and DescribeFleetCapacity; their
+//! StopGameSessionPlacement, DescribeFleetAttributes, DescribeFleetCapacity,
+//! UpdateFleetCapacity, CreateBuild, DescribeBuild, CreateFleet,
+//! UpdateRuntimeConfiguration and DescribeRuntimeConfiguration; their
 //! inputs and outputs ([`Request`], [`Response`]) and errors ([`ApiError`]) carry the real
 //! API's member names, types, enum values and exception names, so a client cannot tell
 //! this from GameLift.
@@ -50,6 +52,7 @@
 
 use std::future::Future;
 
+mod builds;
 pub mod cbor;
 mod error;
 mod fleet;
@@ -61,6 +64,10 @@ mod sessions;
 mod shapes;
 mod value;
 
+pub use builds::{
+    AwsCredentials, Build, BuildStatus, IpPermission, IpProtocol, LocationConfiguration,
+    LocationState, RuntimeConfiguration, S3Location, ServerProcess,
+};
 pub use error::{ApiError, ErrorKind, GAMELIFT_NAMESPACE, PROTOCOL_NAMESPACE};
 pub use fleet::{
     AnywhereConfiguration, CertificateConfiguration, CertificateType, ComputeType,
@@ -69,15 +76,18 @@ pub use fleet::{
 };
 pub use http::router;
 pub use ops::{
-    CreateGameSessionInput, CreatePlayerSessionInput, CreatePlayerSessionsInput,
-    DescribeFleetsInput, DescribeGameSessionDetailsInput, DescribeGameSessionsInput,
-    DescribePlayerSessionsInput, Operation, PlacementIdInput, Request, SearchGameSessionsInput,
-    StartGameSessionPlacementInput, TerminateGameSessionInput,
+    CreateBuildInput, CreateFleetInput, CreateGameSessionInput, CreatePlayerSessionInput,
+    CreatePlayerSessionsInput, DescribeBuildInput, DescribeFleetsInput,
+    DescribeGameSessionDetailsInput, DescribeGameSessionsInput, DescribePlayerSessionsInput,
+    FleetIdInput, Operation, PlacementIdInput, Request, SearchGameSessionsInput,
+    StartGameSessionPlacementInput, TerminateGameSessionInput, UpdateFleetCapacityInput,
+    UpdateRuntimeConfigurationInput,
 };
 pub use outputs::{
-    FleetAttributesOutput, FleetCapacityOutput, GameSessionDetailsOutput, GameSessionOutput,
-    GameSessionPlacementOutput, GameSessionsOutput, PlayerSessionOutput, PlayerSessionsOutput,
-    Response,
+    BuildOutput, CreateBuildOutput, CreateFleetOutput, FleetAttributesOutput, FleetCapacityOutput,
+    GameSessionDetailsOutput, GameSessionOutput, GameSessionPlacementOutput, GameSessionsOutput,
+    PlayerSessionOutput, PlayerSessionsOutput, Response, RuntimeConfigurationOutput,
+    UpdateFleetCapacityOutput,
 };
 pub use sessions::{
     GameSession, GameSessionDetail, GameSessionPlacement, PlacedPlayerSession, PlayerSession,

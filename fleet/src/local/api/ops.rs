@@ -1,4 +1,4 @@
-//! The thirteen operations: [`Operation`], their inputs and [`Request`].
+//! The operations: [`Operation`], their inputs and [`Request`].
 //!
 //! Inputs carry every member the real API accepts, with the model's required members as
 //! plain fields (a request without one fails with `InvalidRequestException` before it
@@ -8,7 +8,10 @@
 
 use std::collections::BTreeMap;
 
+use super::builds::{IpPermission, LocationConfiguration, RuntimeConfiguration, S3Location};
 use super::error::ApiError;
+use super::fleet::{CertificateConfiguration, OperatingSystem};
+use super::sessions::ProtectionPolicy;
 use super::shapes::{
     DesiredPlayerSession, GameProperty, PlayerLatency, PriorityConfigurationOverride,
     TerminationMode,
@@ -71,6 +74,18 @@ operations! {
     DescribeFleetAttributes,
     /// `DescribeFleetCapacity`.
     DescribeFleetCapacity,
+    /// `UpdateFleetCapacity`.
+    UpdateFleetCapacity,
+    /// `CreateBuild`.
+    CreateBuild,
+    /// `DescribeBuild`.
+    DescribeBuild,
+    /// `CreateFleet`.
+    CreateFleet,
+    /// `UpdateRuntimeConfiguration`.
+    UpdateRuntimeConfiguration,
+    /// `DescribeRuntimeConfiguration`.
+    DescribeRuntimeConfiguration,
 }
 
 /// `CreateGameSessionInput`.
@@ -229,6 +244,89 @@ pub struct DescribeFleetsInput {
     pub next_token: Option<String>,
 }
 
+/// `UpdateFleetCapacityInput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateFleetCapacityInput {
+    /// `FleetId` (required): id or ARN.
+    pub fleet_id: String,
+    /// `DesiredInstances`.
+    pub desired_instances: Option<i32>,
+    /// `MinSize`.
+    pub min_size: Option<i32>,
+    /// `MaxSize`.
+    pub max_size: Option<i32>,
+    /// `Location`.
+    pub location: Option<String>,
+}
+
+/// `CreateBuildInput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateBuildInput {
+    /// `Name`.
+    pub name: Option<String>,
+    /// `Version`.
+    pub version: Option<String>,
+    /// `StorageLocation`: where the files already are, if they were uploaded beforehand.
+    pub storage_location: Option<S3Location>,
+    /// `OperatingSystem`.
+    pub operating_system: Option<OperatingSystem>,
+    /// `ServerSdkVersion`.
+    pub server_sdk_version: Option<String>,
+}
+
+/// `DescribeBuildInput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeBuildInput {
+    /// `BuildId` (required): id or ARN.
+    pub build_id: String,
+}
+
+/// `CreateFleetInput`: the members fleet local records. Others (VPC peering, tags,
+/// Anywhere, container and player-gateway settings) are accepted and ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreateFleetInput {
+    /// `Name` (required).
+    pub name: String,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `BuildId`.
+    pub build_id: Option<String>,
+    /// `ScriptId` (Realtime fleets; refused here).
+    pub script_id: Option<String>,
+    /// `EC2InstanceType`.
+    pub ec2_instance_type: Option<String>,
+    /// `EC2InboundPermissions`.
+    pub ec2_inbound_permissions: Vec<IpPermission>,
+    /// `NewGameSessionProtectionPolicy`.
+    pub new_game_session_protection_policy: Option<ProtectionPolicy>,
+    /// `RuntimeConfiguration`.
+    pub runtime_configuration: Option<RuntimeConfiguration>,
+    /// `CertificateConfiguration`.
+    pub certificate_configuration: Option<CertificateConfiguration>,
+    /// `Locations`.
+    pub locations: Vec<LocationConfiguration>,
+    /// `FleetType` (`ON_DEMAND` or `SPOT`), unparsed.
+    pub fleet_type: Option<String>,
+    /// `ComputeType` (`EC2` or `ANYWHERE`), unparsed.
+    pub compute_type: Option<String>,
+}
+
+/// `UpdateRuntimeConfigurationInput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateRuntimeConfigurationInput {
+    /// `FleetId` (required).
+    pub fleet_id: String,
+    /// `RuntimeConfiguration` (required).
+    pub runtime_configuration: RuntimeConfiguration,
+}
+
+/// `DescribeRuntimeConfigurationInput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetIdInput {
+    /// `FleetId` (required).
+    pub fleet_id: String,
+}
+
 /// A decoded request: one variant per operation, holding its input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
@@ -258,6 +356,18 @@ pub enum Request {
     DescribeFleetAttributes(DescribeFleetsInput),
     /// `DescribeFleetCapacity`.
     DescribeFleetCapacity(DescribeFleetsInput),
+    /// `UpdateFleetCapacity`.
+    UpdateFleetCapacity(UpdateFleetCapacityInput),
+    /// `CreateBuild`.
+    CreateBuild(CreateBuildInput),
+    /// `DescribeBuild`.
+    DescribeBuild(DescribeBuildInput),
+    /// `CreateFleet`.
+    CreateFleet(Box<CreateFleetInput>),
+    /// `UpdateRuntimeConfiguration`.
+    UpdateRuntimeConfiguration(UpdateRuntimeConfigurationInput),
+    /// `DescribeRuntimeConfiguration`.
+    DescribeRuntimeConfiguration(FleetIdInput),
 }
 
 impl Request {
@@ -277,6 +387,12 @@ impl Request {
             Request::StopGameSessionPlacement(_) => Operation::StopGameSessionPlacement,
             Request::DescribeFleetAttributes(_) => Operation::DescribeFleetAttributes,
             Request::DescribeFleetCapacity(_) => Operation::DescribeFleetCapacity,
+            Request::UpdateFleetCapacity(_) => Operation::UpdateFleetCapacity,
+            Request::CreateBuild(_) => Operation::CreateBuild,
+            Request::DescribeBuild(_) => Operation::DescribeBuild,
+            Request::CreateFleet(_) => Operation::CreateFleet,
+            Request::UpdateRuntimeConfiguration(_) => Operation::UpdateRuntimeConfiguration,
+            Request::DescribeRuntimeConfiguration(_) => Operation::DescribeRuntimeConfiguration,
         }
     }
 
@@ -369,6 +485,50 @@ impl Request {
             }
             Operation::DescribeFleetCapacity => {
                 Request::DescribeFleetCapacity(describe_fleets(&mut m)?)
+            }
+            Operation::UpdateFleetCapacity => {
+                Request::UpdateFleetCapacity(UpdateFleetCapacityInput {
+                    fleet_id: m.req("FleetId")?,
+                    desired_instances: m.opt("DesiredInstances")?,
+                    min_size: m.opt("MinSize")?,
+                    max_size: m.opt("MaxSize")?,
+                    location: m.opt("Location")?,
+                })
+            }
+            Operation::CreateBuild => Request::CreateBuild(CreateBuildInput {
+                name: m.opt("Name")?,
+                version: m.opt("Version")?,
+                storage_location: m.opt("StorageLocation")?,
+                operating_system: m.opt("OperatingSystem")?,
+                server_sdk_version: m.opt("ServerSdkVersion")?,
+            }),
+            Operation::DescribeBuild => Request::DescribeBuild(DescribeBuildInput {
+                build_id: m.req("BuildId")?,
+            }),
+            Operation::CreateFleet => Request::CreateFleet(Box::new(CreateFleetInput {
+                name: m.req("Name")?,
+                description: m.opt("Description")?,
+                build_id: m.opt("BuildId")?,
+                script_id: m.opt("ScriptId")?,
+                ec2_instance_type: m.opt("EC2InstanceType")?,
+                ec2_inbound_permissions: m.list("EC2InboundPermissions")?,
+                new_game_session_protection_policy: m.opt("NewGameSessionProtectionPolicy")?,
+                runtime_configuration: m.opt("RuntimeConfiguration")?,
+                certificate_configuration: m.opt("CertificateConfiguration")?,
+                locations: m.list("Locations")?,
+                fleet_type: m.opt("FleetType")?,
+                compute_type: m.opt("ComputeType")?,
+            })),
+            Operation::UpdateRuntimeConfiguration => {
+                Request::UpdateRuntimeConfiguration(UpdateRuntimeConfigurationInput {
+                    fleet_id: m.req("FleetId")?,
+                    runtime_configuration: m.req("RuntimeConfiguration")?,
+                })
+            }
+            Operation::DescribeRuntimeConfiguration => {
+                Request::DescribeRuntimeConfiguration(FleetIdInput {
+                    fleet_id: m.req("FleetId")?,
+                })
             }
         })
     }

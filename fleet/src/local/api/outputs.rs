@@ -3,6 +3,7 @@
 //! Result lists are always written, empty or not, and `NextToken` only when there is a
 //! next page.
 
+use super::builds::{AwsCredentials, Build, LocationState, RuntimeConfiguration, S3Location};
 use super::fleet::{FleetAttributes, FleetCapacity};
 use super::ops::Operation;
 use super::sessions::{GameSession, GameSessionDetail, GameSessionPlacement, PlayerSession};
@@ -75,6 +76,51 @@ pub struct FleetCapacityOutput {
     pub next_token: Option<String>,
 }
 
+/// `UpdateFleetCapacityOutput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateFleetCapacityOutput {
+    /// `FleetId`.
+    pub fleet_id: Option<String>,
+    /// `FleetArn`.
+    pub fleet_arn: Option<String>,
+    /// `Location`.
+    pub location: Option<String>,
+}
+
+/// `CreateBuildOutput`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateBuildOutput {
+    /// `Build`.
+    pub build: Build,
+    /// `UploadCredentials`.
+    pub upload_credentials: Option<AwsCredentials>,
+    /// `StorageLocation`: where to upload the build's zip.
+    pub storage_location: Option<S3Location>,
+}
+
+/// `DescribeBuildOutput`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildOutput {
+    /// `Build`.
+    pub build: Build,
+}
+
+/// `CreateFleetOutput`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateFleetOutput {
+    /// `FleetAttributes`.
+    pub fleet_attributes: FleetAttributes,
+    /// `LocationStates`.
+    pub location_states: Vec<LocationState>,
+}
+
+/// `UpdateRuntimeConfigurationOutput` and `DescribeRuntimeConfigurationOutput`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuntimeConfigurationOutput {
+    /// `RuntimeConfiguration`.
+    pub runtime_configuration: RuntimeConfiguration,
+}
+
 /// An operation's result: one variant per operation, holding its output.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Response {
@@ -104,6 +150,18 @@ pub enum Response {
     DescribeFleetAttributes(FleetAttributesOutput),
     /// `DescribeFleetCapacity`.
     DescribeFleetCapacity(FleetCapacityOutput),
+    /// `UpdateFleetCapacity`.
+    UpdateFleetCapacity(UpdateFleetCapacityOutput),
+    /// `CreateBuild`.
+    CreateBuild(CreateBuildOutput),
+    /// `DescribeBuild`.
+    DescribeBuild(BuildOutput),
+    /// `CreateFleet`.
+    CreateFleet(CreateFleetOutput),
+    /// `UpdateRuntimeConfiguration`.
+    UpdateRuntimeConfiguration(RuntimeConfigurationOutput),
+    /// `DescribeRuntimeConfiguration`.
+    DescribeRuntimeConfiguration(RuntimeConfigurationOutput),
 }
 
 impl Response {
@@ -123,6 +181,12 @@ impl Response {
             Response::StopGameSessionPlacement(_) => Operation::StopGameSessionPlacement,
             Response::DescribeFleetAttributes(_) => Operation::DescribeFleetAttributes,
             Response::DescribeFleetCapacity(_) => Operation::DescribeFleetCapacity,
+            Response::UpdateFleetCapacity(_) => Operation::UpdateFleetCapacity,
+            Response::CreateBuild(_) => Operation::CreateBuild,
+            Response::DescribeBuild(_) => Operation::DescribeBuild,
+            Response::CreateFleet(_) => Operation::CreateFleet,
+            Response::UpdateRuntimeConfiguration(_) => Operation::UpdateRuntimeConfiguration,
+            Response::DescribeRuntimeConfiguration(_) => Operation::DescribeRuntimeConfiguration,
         }
     }
 
@@ -162,6 +226,25 @@ impl Response {
             Response::DescribeFleetCapacity(out) => Obj::new()
                 .field("FleetCapacity", &out.fleet_capacity)
                 .opt("NextToken", &out.next_token)
+                .build(),
+            Response::UpdateFleetCapacity(out) => Obj::new()
+                .opt("FleetId", &out.fleet_id)
+                .opt("FleetArn", &out.fleet_arn)
+                .opt("Location", &out.location)
+                .build(),
+            Response::CreateBuild(out) => Obj::new()
+                .field("Build", &out.build)
+                .opt("UploadCredentials", &out.upload_credentials)
+                .opt("StorageLocation", &out.storage_location)
+                .build(),
+            Response::DescribeBuild(out) => Obj::new().field("Build", &out.build).build(),
+            Response::CreateFleet(out) => Obj::new()
+                .field("FleetAttributes", &out.fleet_attributes)
+                .field("LocationStates", &out.location_states)
+                .build(),
+            Response::UpdateRuntimeConfiguration(out)
+            | Response::DescribeRuntimeConfiguration(out) => Obj::new()
+                .field("RuntimeConfiguration", &out.runtime_configuration)
                 .build(),
         }
     }

@@ -78,6 +78,12 @@ impl ToValue for i32 {
     }
 }
 
+impl ToValue for i64 {
+    fn to_value(&self) -> Value {
+        Value::Int(*self)
+    }
+}
+
 impl ToValue for f32 {
     fn to_value(&self) -> Value {
         Value::Float32(*self)

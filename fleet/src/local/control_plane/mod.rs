@@ -18,8 +18,23 @@
 //! - CreateGameSession's custom id is `GameSessionId`, or the deprecated
 //!   `IdempotencyToken` when that is absent.
 //!
-//! [`handle`] is the same mapping on a bare engine, for callers that hold one.
+//! - UpdateFleetCapacity records DesiredInstances, MinSize and MaxSize (checked:
+//!   non-negative, MinSize ≤ DesiredInstances ≤ MaxSize) and DescribeFleetCapacity
+//!   reports them. `DesiredInstances = 0` withdraws capacity: CreateGameSession fails with
+//!   `FleetCapacityExceededException` and placements stay PENDING until they time out;
+//!   `≥ 1` restores it. **Unlike GameLift**, scaling in terminates nothing: GameLift would
+//!   shut down unprotected instances and their game sessions, here running processes and
+//!   game sessions carry on; only new game sessions are refused.
+//! - Builds, created fleets and runtime configurations: see [`builds`] and [`catalog`].
+//!   DescribeFleetAttributes lists created fleets after this one (no paging over them);
+//!   DescribeFleetCapacity reports a created fleet with every count 0, since nothing runs
+//!   for it.
+//!
+//! [`handle`] is the same mapping on a bare engine, for callers that hold one; the
+//! catalog operations need the [`FleetHandle`] and are refused there.
 
+pub mod builds;
+pub mod catalog;
 mod checks;
 pub mod shapes;
 
@@ -27,8 +42,8 @@ use crate::local::api::{
     self, ApiError, ControlPlane, DescribeGameSessionsInput, Request, Response,
 };
 use crate::local::engine::{
-    DesiredPlayer, Engine, GameSessionStatus, Millis, NewGameSession, PlacementRequest,
-    PlayerSessionStatus,
+    DesiredPlayer, Engine, GameSessionStatus, InstanceCapacity, Millis, NewGameSession,
+    PlacementRequest, PlayerSessionStatus,
 };
 use crate::local::runtime::FleetHandle;
 
@@ -45,8 +60,99 @@ pub const SEARCH_LIMIT: u32 = 20;
 
 impl ControlPlane for FleetHandle {
     async fn call(&self, request: Request) -> Result<Response, ApiError> {
-        self.with_engine(|engine, now| handle(engine, now, request))
+        match request {
+            Request::CreateBuild(r) => builds::create_build(self, r).await,
+            Request::DescribeBuild(r) => builds::describe_build(self, &r.build_id).await,
+            Request::CreateFleet(r) => builds::create_fleet(self, *r).await,
+            Request::UpdateRuntimeConfiguration(r) => {
+                builds::check_runtime(&r.runtime_configuration)?;
+                let this = self.this_fleet();
+                self.with_catalog(|c| {
+                    let id = builds::known_fleet(c, (&this.0, &this.1), &r.fleet_id)?;
+                    if id == this.0 {
+                        return Err(ApiError::invalid_request(format!(
+                            "the runtime configuration of {id} is set by fleet local's \
+                             command line; restart it to change what runs"
+                        )));
+                    }
+                    c.runtime.insert(id, r.runtime_configuration.clone());
+                    Ok(Response::UpdateRuntimeConfiguration(
+                        api::RuntimeConfigurationOutput {
+                            runtime_configuration: r.runtime_configuration,
+                        },
+                    ))
+                })
+            }
+            Request::DescribeRuntimeConfiguration(r) => {
+                let this = self.this_fleet();
+                self.with_catalog(|c| {
+                    let id = builds::known_fleet(c, (&this.0, &this.1), &r.fleet_id)?;
+                    Ok(Response::DescribeRuntimeConfiguration(
+                        api::RuntimeConfigurationOutput {
+                            runtime_configuration: c.runtime.get(&id).cloned().unwrap_or_default(),
+                        },
+                    ))
+                })
+            }
+            Request::DescribeFleetAttributes(r) => {
+                builds::refresh_fleet_builds(self).await?;
+                let mut out = self.with_engine(|e, now| {
+                    handle(e, now, Request::DescribeFleetAttributes(r.clone()))
+                })?;
+                if let Response::DescribeFleetAttributes(out) = &mut out {
+                    self.with_catalog(|c| {
+                        out.fleet_attributes.extend(
+                            c.fleets
+                                .values()
+                                .filter(|f| requested(&r, &f.id, &f.arn))
+                                .map(|f| c.fleet_attributes(f)),
+                        );
+                    });
+                }
+                Ok(out)
+            }
+            Request::DescribeFleetCapacity(r) => {
+                let mut out = self.with_engine(|e, now| {
+                    handle(e, now, Request::DescribeFleetCapacity(r.clone()))
+                })?;
+                if let Response::DescribeFleetCapacity(out) = &mut out {
+                    self.with_catalog(|c| {
+                        out.fleet_capacity.extend(
+                            c.fleets
+                                .values()
+                                .filter(|f| requested(&r, &f.id, &f.arn))
+                                .map(shapes::created_fleet_capacity),
+                        );
+                    });
+                }
+                Ok(out)
+            }
+            Request::DescribeGameSessions(r)
+                if r.fleet_id
+                    .as_deref()
+                    .is_some_and(|f| self.with_catalog(|c| c.fleet(f).is_some())) =>
+            {
+                // A created fleet runs nothing, so it hosts no game sessions.
+                Ok(Response::DescribeGameSessions(
+                    api::GameSessionsOutput::default(),
+                ))
+            }
+            other => self.with_engine(|engine, now| handle(engine, now, other)),
+        }
     }
+}
+
+impl FleetHandle {
+    /// The command-line fleet's id and ARN.
+    fn this_fleet(&self) -> (String, String) {
+        self.with_engine(|e, _| (e.config().fleet_id.clone(), e.config().fleet_arn()))
+    }
+}
+
+/// Whether a DescribeFleet* request without `FleetIds`, or with this id or ARN among
+/// them, asks for a fleet.
+fn requested(r: &api::DescribeFleetsInput, id: &str, arn: &str) -> bool {
+    r.fleet_ids.is_empty() || r.fleet_ids.iter().any(|f| f == id || f == arn)
 }
 
 /// Applies one control-plane request to `engine` at `now`.
@@ -276,6 +382,49 @@ pub fn handle(e: &mut Engine, now: Millis, request: Request) -> Result<Response,
                 },
             ))
         }
+        Request::UpdateFleetCapacity(r) => {
+            check_fleet(e, &r.fleet_id)?;
+            check_location(e, r.location.as_deref())?;
+            let old = e.capacity();
+            let count = |v: Option<i32>, name: &str, old: u32| match v {
+                None => Ok(old),
+                Some(n) => u32::try_from(n).map_err(|_| {
+                    ApiError::invalid_request(format!(
+                        "1 validation error detected: Value '{n}' at '{name}' failed to \
+                         satisfy constraint: Member must have value greater than or equal to 0"
+                    ))
+                }),
+            };
+            let wanted = InstanceCapacity {
+                desired: count(r.desired_instances, "desiredInstances", old.desired)?,
+                min: count(r.min_size, "minSize", old.min)?,
+                max: count(r.max_size, "maxSize", old.max)?,
+            };
+            if wanted.min > wanted.max || wanted.desired < wanted.min || wanted.desired > wanted.max
+            {
+                return Err(ApiError::invalid_request(format!(
+                    "DesiredInstances ({}) must be between MinSize ({}) and MaxSize ({})",
+                    wanted.desired, wanted.min, wanted.max
+                )));
+            }
+            e.set_capacity(wanted);
+            let cfg = e.config();
+            Ok(Response::UpdateFleetCapacity(
+                api::UpdateFleetCapacityOutput {
+                    fleet_id: Some(cfg.fleet_id.clone()),
+                    fleet_arn: Some(cfg.fleet_arn()),
+                    location: Some(cfg.region.clone()),
+                },
+            ))
+        }
+        Request::CreateBuild(_)
+        | Request::DescribeBuild(_)
+        | Request::CreateFleet(_)
+        | Request::UpdateRuntimeConfiguration(_)
+        | Request::DescribeRuntimeConfiguration(_) => Err(ApiError::invalid_request(format!(
+            "{} needs fleet local's catalog (FleetHandle), not a bare engine",
+            request.operation().name()
+        ))),
         Request::DescribeFleetCapacity(r) => {
             let found = this_fleet_requested(e, &r)?;
             Ok(Response::DescribeFleetCapacity(api::FleetCapacityOutput {

@@ -229,13 +229,13 @@ pub fn fleet_attributes(cfg: &FleetConfig) -> api::FleetAttributes {
     }
 }
 
-/// The fleet as `FleetCapacity`: one local instance, desired 1 (minimum 0, maximum 1),
-/// ACTIVE unless capacity is paused, IDLE while at least one process could take a game
-/// session.
+/// The fleet as `FleetCapacity`: one local instance; DESIRED, MINIMUM and MAXIMUM as
+/// UpdateFleetCapacity last set them (1, 0 and 1 until then); ACTIVE unless capacity is
+/// paused, IDLE while at least one process could take a game session.
 pub fn fleet_capacity(e: &Engine, now: Millis) -> api::FleetCapacity {
     let cfg = e.config();
-    // The engine has no public accessor for the paused flag; the field is crate-visible.
-    let paused = e.capacity_paused;
+    let paused = e.capacity_paused();
+    let wanted = e.capacity();
     let active = i32::from(!paused);
     let idle = i32::from(!paused && e.idle_processes(now) > 0);
     api::FleetCapacity {
@@ -243,14 +243,34 @@ pub fn fleet_capacity(e: &Engine, now: Millis) -> api::FleetCapacity {
         fleet_arn: Some(cfg.fleet_arn()),
         instance_type: Some(LOCAL_INSTANCE_TYPE.into()),
         instance_counts: Some(api::Ec2InstanceCounts {
-            desired: Some(1),
-            minimum: Some(0),
-            maximum: Some(1),
+            desired: Some(count(wanted.desired)),
+            minimum: Some(count(wanted.min)),
+            maximum: Some(count(wanted.max)),
             pending: Some(0),
             active: Some(active),
             idle: Some(idle),
             terminating: Some(0),
         }),
         location: Some(cfg.region.clone()),
+    }
+}
+
+/// A fleet created with CreateFleet as `FleetCapacity`: nothing runs for it, so every
+/// count is 0.
+pub fn created_fleet_capacity(f: &super::catalog::FleetRecord) -> api::FleetCapacity {
+    api::FleetCapacity {
+        fleet_id: Some(f.id.clone()),
+        fleet_arn: Some(f.arn.clone()),
+        instance_type: f.instance_type.clone(),
+        instance_counts: Some(api::Ec2InstanceCounts {
+            desired: Some(0),
+            minimum: Some(0),
+            maximum: Some(0),
+            pending: Some(0),
+            active: Some(0),
+            idle: Some(0),
+            terminating: Some(0),
+        }),
+        location: f.locations.first().cloned(),
     }
 }

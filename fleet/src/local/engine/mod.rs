@@ -143,6 +143,33 @@ pub struct Engine {
     pub(crate) effects: VecDeque<Effect>,
     /// When set, no new game session is placed (capacity withdrawn).
     pub(crate) capacity_paused: bool,
+    /// The instance counts last asked for (UpdateFleetCapacity).
+    pub(crate) capacity: InstanceCapacity,
+}
+
+/// The desired, minimum and maximum instance counts of the fleet as UpdateFleetCapacity
+/// last set them. A local fleet has one "instance" (this machine) whatever they say; only
+/// `desired == 0` changes behaviour (capacity is withdrawn, see
+/// [`Engine::set_capacity`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceCapacity {
+    /// `DesiredInstances`.
+    pub desired: u32,
+    /// `MinSize`.
+    pub min: u32,
+    /// `MaxSize`.
+    pub max: u32,
+}
+
+impl Default for InstanceCapacity {
+    /// One instance wanted, between 0 and 1: what a new local fleet reports.
+    fn default() -> Self {
+        Self {
+            desired: 1,
+            min: 0,
+            max: 1,
+        }
+    }
 }
 
 /// How many recent replies are remembered per process for RequestId deduplication.
@@ -163,6 +190,7 @@ impl Engine {
             replies: HashMap::new(),
             effects: VecDeque::new(),
             capacity_paused: false,
+            capacity: InstanceCapacity::default(),
         }
     }
 
@@ -195,6 +223,24 @@ impl Engine {
     /// instance were busy. Tests and the backend use it to provoke placement failures.
     pub fn set_capacity_paused(&mut self, paused: bool) {
         self.capacity_paused = paused;
+    }
+
+    /// Whether capacity is withdrawn ([`set_capacity_paused`](Self::set_capacity_paused)).
+    pub fn capacity_paused(&self) -> bool {
+        self.capacity_paused
+    }
+
+    /// Records the instance counts asked for and withdraws capacity when `desired` is 0
+    /// (restores it otherwise). Unlike GameLift's scale-in, nothing is terminated: running
+    /// processes and their game sessions carry on; only new game sessions are refused.
+    pub fn set_capacity(&mut self, capacity: InstanceCapacity) {
+        self.capacity = capacity;
+        self.capacity_paused = capacity.desired == 0;
+    }
+
+    /// The instance counts last recorded by [`set_capacity`](Self::set_capacity).
+    pub fn capacity(&self) -> InstanceCapacity {
+        self.capacity
     }
 
     /// Processes ready to take a game session now.
