@@ -16,5 +16,6 @@
 //! around them arrive with their issues.
 
 pub mod game;
+pub mod net;
 pub mod report;
 pub mod session;
