@@ -20,3 +20,4 @@ pub mod metrics;
 pub mod net;
 pub mod report;
 pub mod session;
+pub mod shell;
