@@ -258,14 +258,16 @@ impl Liveness {
         self.last_tick_us.store(us + 1, Ordering::Relaxed);
     }
 
-    /// True when a tick ran within `max_gap` of `now` (or the loop has not started and
-    /// the process is younger than `max_gap`).
+    /// True when a tick ran within `max_gap` of `now`, or the tick loop has not started
+    /// yet (a process waiting for its game session is idle, not stalled).
     pub fn is_healthy(&self, now: Instant) -> bool {
-        let last = match self.last_tick_us.load(Ordering::Relaxed) {
-            0 => self.start,
-            us => self.start + Duration::from_nanos(us - 1),
-        };
-        now.saturating_duration_since(last) <= self.max_gap
+        match self.last_tick_us.load(Ordering::Relaxed) {
+            0 => true,
+            ns => {
+                let last = self.start + Duration::from_nanos(ns - 1);
+                now.saturating_duration_since(last) <= self.max_gap
+            }
+        }
     }
 }
 
@@ -330,6 +332,10 @@ mod tests {
     fn a_stalled_loop_is_unhealthy() {
         let l = Liveness::new(Duration::from_millis(100));
         let t0 = Instant::now();
+        assert!(
+            l.is_healthy(t0 + Duration::from_secs(60)),
+            "not started is not stalled"
+        );
         l.beat(t0);
         assert!(l.is_healthy(t0 + Duration::from_millis(100)));
         assert!(!l.is_healthy(t0 + Duration::from_millis(101)));
