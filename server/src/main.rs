@@ -49,7 +49,8 @@ enum QueueKind {
     about = "GameLift session server (QUIC, one game session)"
 )]
 struct Cli {
-    /// UDP port players connect to (reported in ProcessReady).
+    /// UDP port players connect to (reported in ProcessReady); 0 picks a free one, for
+    /// several processes per host (`fleet local`).
     #[arg(long, env = "GLS_PORT", default_value_t = 7777)]
     port: u16,
     /// Simulation and snapshot rate, Hz (a game property `tick_rate` overrides it).
@@ -309,6 +310,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         });
     }
 
+    let port = match cli.port {
+        // Probe a free port now, because ProcessReady needs it before the endpoint is
+        // bound (at CreateGameSession). Another process could take it in between; the
+        // bind then fails loudly rather than serving on the wrong port.
+        0 => server::net::bind_udp(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)))?
+            .local_addr()?
+            .port(),
+        port => port,
+    };
     let sdk = GameLiftServer::init_sdk_from_environment().await?;
     let (session_tx, mut session_rx) = mpsc::unbounded_channel();
     let (terminate_tx, mut terminate_rx) = mpsc::unbounded_channel();
@@ -322,15 +332,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    sdk.process_ready(
-        ProcessParameters {
-            port: cli.port,
-            log_paths,
-        },
-        hooks,
-    )
-    .await?;
-    tracing::info!(port = cli.port, "ProcessReady");
+    sdk.process_ready(ProcessParameters { port, log_paths }, hooks)
+        .await?;
+    tracing::info!(port, %fingerprint, "ProcessReady");
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let game_session = tokio::select! {
@@ -344,7 +348,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let config = ShellConfig {
         net: NetConfig {
-            bind: SocketAddr::from((Ipv6Addr::UNSPECIFIED, cli.port)),
+            bind: SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
             ..NetConfig::default()
         },
         session: SessionConfig::default(),
