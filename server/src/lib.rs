@@ -16,5 +16,8 @@
 //! around them arrive with their issues.
 
 pub mod game;
+pub mod metrics;
+pub mod net;
 pub mod report;
 pub mod session;
+pub mod shell;

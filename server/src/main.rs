@@ -1,0 +1,401 @@
+//! `session-server`: the process a GameLift fleet runs. One game session per process.
+//!
+//! **What it is.** The GameLift lifecycle around [`server::shell::Shell`]: `InitSDK`,
+//! `ProcessReady` with the game port and log directory, `CreateGameSession` → a match
+//! built from the game session's properties (`mode`, `teams`, `seed`, `max_players`,
+//! `duration_ticks`, `min_players`) → `ActivateGameSession`, a health callback that
+//! reports the tick loop's liveness, `AcceptPlayerSession`/`RemovePlayerSession` for
+//! players, and at the end (time up, or `TerminateProcess`/SIGTERM cutting it short) the
+//! signed result handed to the [`server::report::Reporter`], then `ProcessEnding` and
+//! exit 0. Prometheus `/metrics` and `/healthz` on the admin port.
+//!
+//! **What it is not.** No SQS/S3 client yet (`--queue none` keeps results in the outbox;
+//! `report::aws` plugs in as another [`ResultQueue`]), and no fleet certificate: the TLS
+//! certificate is self-signed per process and its SHA-256 fingerprint is printed and
+//! logged for connection info.
+
+use std::net::{Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, ValueEnum};
+use gamelift_server_sdk::sdk5::GameSession;
+use gamelift_server_sdk::{GameLiftServer, ProcessHandler, ProcessParameters, SdkError};
+use protocol::result::{Keyring, MatchResult, PlayerResult};
+use protocol::sdk5::ServiceErrorKind;
+use server::game::MatchConfig;
+use server::metrics::{Liveness, Metrics, admin_router};
+use server::net::{NetConfig, TlsIdentity};
+use server::report::{
+    DeliveryPolicy, FailureKind, Outbox, OutgoingMessage, PlanConfig, QueueError, Reporter,
+    ResultQueue, S3Upload, sha256_hex,
+};
+use server::session::{AcceptError, SessionConfig};
+use server::shell::{DEFAULT_LINGER, MatchOutcome, PlayerSessions, Shell, ShellConfig, TickMode};
+use tokio::sync::mpsc;
+
+/// Where results go after the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum QueueKind {
+    /// Outbox only: results wait on disk for a process configured with a queue.
+    None,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "session-server",
+    about = "GameLift session server (QUIC, one game session)"
+)]
+struct Cli {
+    /// UDP port players connect to (reported in ProcessReady); 0 picks a free one, for
+    /// several processes per host (`fleet local`).
+    #[arg(long, env = "GLS_PORT", default_value_t = 7777)]
+    port: u16,
+    /// Simulation and snapshot rate, Hz (a game property `tick_rate` overrides it).
+    #[arg(long, env = "GLS_TICK_RATE", default_value_t = 30)]
+    tick_rate: u16,
+    /// Admin HTTP port for /metrics and /healthz on loopback (0 = off).
+    #[arg(long, env = "GLS_ADMIN_PORT", default_value_t = 0)]
+    admin_port: u16,
+    /// Directory of the durable result outbox.
+    #[arg(long, env = "GLS_OUTBOX_DIR", default_value = "outbox")]
+    outbox_dir: PathBuf,
+    /// Signing keys, `id:hexsecret[,…]` (first is active).
+    #[arg(
+        long,
+        env = "GLS_RESULT_KEYS",
+        hide_env_values = true,
+        conflicts_with = "keyring_file"
+    )]
+    keyring: Option<String>,
+    /// A file holding the signing keys in the same format.
+    #[arg(long, env = "GLS_RESULT_KEYS_FILE")]
+    keyring_file: Option<PathBuf>,
+    /// Log directory GameLift uploads (reported in ProcessReady).
+    #[arg(long, env = "GLS_LOG_DIR")]
+    log_dir: Option<PathBuf>,
+    /// Result queue after the outbox.
+    #[arg(long, env = "GLS_QUEUE", value_enum, default_value_t = QueueKind::None)]
+    queue: QueueKind,
+}
+
+/// `AcceptPlayerSession`/`RemovePlayerSession` over the SDK.
+#[derive(Clone)]
+struct SdkPlayerSessions(GameLiftServer);
+
+impl PlayerSessions for SdkPlayerSessions {
+    fn accept(&self, id: String) -> impl Future<Output = Result<(), AcceptError>> + Send {
+        let server = self.0.clone();
+        async move {
+            server
+                .accept_player_session(id)
+                .await
+                .map_err(|e| classify_accept(&e))
+        }
+    }
+
+    fn remove(&self, id: String) -> impl Future<Output = ()> + Send {
+        let server = self.0.clone();
+        async move {
+            if let Err(error) = server.remove_player_session(id.clone()).await {
+                tracing::warn!(player_session_id = %id, %error, "RemovePlayerSession failed");
+            }
+        }
+    }
+}
+
+fn classify_accept(error: &SdkError) -> AcceptError {
+    match error {
+        SdkError::InvalidArgument { .. } => AcceptError::Invalid,
+        SdkError::Service(_) => match error.service_kind() {
+            Some(ServiceErrorKind::BadRequest | ServiceErrorKind::NotFound) => AcceptError::Invalid,
+            Some(ServiceErrorKind::Conflict) => AcceptError::Expired,
+            _ => AcceptError::Unavailable,
+        },
+        _ => AcceptError::Unavailable,
+    }
+}
+
+/// The SDK's callbacks, forwarded to main.
+struct Hooks {
+    sessions: mpsc::UnboundedSender<GameSession>,
+    terminate: mpsc::UnboundedSender<()>,
+    liveness: Arc<Liveness>,
+}
+
+impl ProcessHandler for Hooks {
+    async fn on_start_game_session(&self, game_session: GameSession) {
+        let _ = self.sessions.send(game_session);
+    }
+
+    async fn on_process_terminate(&self, termination_time_ms: i64) {
+        tracing::warn!(termination_time_ms, "TerminateProcess");
+        let _ = self.terminate.send(());
+    }
+
+    async fn on_health_check(&self) -> bool {
+        self.liveness.is_healthy(Instant::now())
+    }
+}
+
+/// Results wait in the outbox; nothing is sent (the `none` queue).
+struct OutboxOnly;
+
+impl ResultQueue for OutboxOnly {
+    fn put_object(&mut self, _upload: &S3Upload) -> Result<(), QueueError> {
+        Err(no_queue())
+    }
+
+    fn send(&mut self, _message: &OutgoingMessage) -> Result<(), QueueError> {
+        Err(no_queue())
+    }
+}
+
+fn no_queue() -> QueueError {
+    QueueError {
+        kind: FailureKind::Network,
+        detail: "no result queue configured (outbox only)".to_owned(),
+    }
+}
+
+/// The queue chosen at start-up, as one type for the [`Reporter`].
+struct DynQueue(Box<dyn ResultQueue + Send>);
+
+impl ResultQueue for DynQueue {
+    fn put_object(&mut self, upload: &S3Upload) -> Result<(), QueueError> {
+        self.0.put_object(upload)
+    }
+
+    fn send(&mut self, message: &OutgoingMessage) -> Result<(), QueueError> {
+        self.0.send(message)
+    }
+}
+
+/// The match from the game session's properties (unknown or bad values fall back to the
+/// defaults, with a warning).
+fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
+    let props = &session.game_properties;
+    let seed = props
+        .get("seed")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    let mut params = MatchConfig::default_params(&session.game_session_id, seed);
+    params.tick_rate_hz = prop(props, "tick_rate").unwrap_or(tick_rate);
+    if let Some(mode) = props.get("mode") {
+        params.mode = mode.clone();
+    }
+    params.teams = prop(props, "teams").unwrap_or(params.teams);
+    let max = session.maximum_player_session_count.clamp(1, 64) as u8;
+    params.max_players = prop(props, "max_players").unwrap_or(max);
+    params.duration_ticks = prop(props, "duration_ticks").unwrap_or(params.duration_ticks);
+    params.score_limit = prop(props, "score_limit").unwrap_or(params.score_limit);
+    let mut config = MatchConfig::new(params);
+    if let Some(min) = prop(props, "min_players") {
+        config.min_players = min;
+    }
+    config
+}
+
+fn prop<T: std::str::FromStr>(
+    props: &std::collections::BTreeMap<String, String>,
+    key: &str,
+) -> Option<T> {
+    let raw = props.get(key)?;
+    let parsed = raw.parse().ok();
+    if parsed.is_none() {
+        tracing::warn!(key, raw, "game property ignored: not a valid value");
+    }
+    parsed
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn build_result(outcome: &MatchOutcome, started_at_ms: u64, fleet_id: &str) -> Option<MatchResult> {
+    let results = outcome.results.as_ref()?;
+    let players = results
+        .players
+        .iter()
+        .map(|p| {
+            let psess = outcome
+                .seats
+                .iter()
+                .find(|s| s.player == p.player)
+                .map(|s| s.player_session_id.clone())
+                .unwrap_or_default();
+            PlayerResult {
+                player_id: p.name.clone(),
+                player_session_id: psess,
+                team: p.team.map(|t| t.to_string()),
+                placement: u32::from(p.placement),
+                score: i64::from(p.score),
+                stats: Default::default(),
+                left_early: p.left_early,
+            }
+        })
+        .collect();
+    Some(MatchResult {
+        match_id: outcome.params.game_session_id.clone(),
+        mode: outcome.params.mode.clone(),
+        region: std::env::var("AWS_REGION").unwrap_or_default(),
+        fleet_id: fleet_id.to_owned(),
+        started_at_ms,
+        ended_at_ms: unix_ms(),
+        cut_short: results.cut_short,
+        players,
+    })
+}
+
+fn keyring(cli: &Cli) -> anyhow::Result<Keyring> {
+    let spec = match (&cli.keyring, &cli.keyring_file) {
+        (Some(spec), _) => spec.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)?,
+        (None, None) => anyhow::bail!("no signing keys: set --keyring or --keyring-file"),
+    };
+    Ok(Keyring::parse(spec.trim())?)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("session-server: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let keys = keyring(&cli)?;
+    let (outbox, opened) = Outbox::open(&cli.outbox_dir)?;
+    tracing::info!(?opened, dir = %cli.outbox_dir.display(), "outbox open");
+    let queue = DynQueue(match cli.queue {
+        QueueKind::None => Box::new(OutboxOnly),
+    });
+    let plan = PlanConfig {
+        bucket: String::new(),
+        fifo: false,
+        sha256_hex,
+    };
+    let reporter = Reporter::new(outbox, plan, DeliveryPolicy::with_defaults(), queue);
+
+    let identity = TlsIdentity::self_signed(&["localhost".to_owned()])?;
+    let fingerprint = identity.fingerprint();
+    println!("session-server: certificate sha256 {fingerprint}");
+    tracing::info!(port = cli.port, %fingerprint, "session server starting");
+
+    let metrics = Metrics::new();
+    let tick_rate = cli.tick_rate.max(1);
+    // A stalled loop: no tick for 30 ticks, at least one second.
+    let max_gap = (Duration::from_secs(30) / u32::from(tick_rate)).max(Duration::from_secs(1));
+    let liveness = Arc::new(Liveness::new(max_gap));
+    if cli.admin_port != 0 {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", cli.admin_port)).await?;
+        let router = admin_router(metrics.clone(), liveness.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "admin server failed");
+            }
+        });
+    }
+
+    let port = match cli.port {
+        // Probe a free port now, because ProcessReady needs it before the endpoint is
+        // bound (at CreateGameSession). Another process could take it in between; the
+        // bind then fails loudly rather than serving on the wrong port.
+        0 => server::net::bind_udp(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)))?
+            .local_addr()?
+            .port(),
+        port => port,
+    };
+    let sdk = GameLiftServer::init_sdk_from_environment().await?;
+    let (session_tx, mut session_rx) = mpsc::unbounded_channel();
+    let (terminate_tx, mut terminate_rx) = mpsc::unbounded_channel();
+    let hooks = Hooks {
+        sessions: session_tx,
+        terminate: terminate_tx,
+        liveness: liveness.clone(),
+    };
+    let log_paths = cli
+        .log_dir
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    sdk.process_ready(ProcessParameters { port, log_paths }, hooks)
+        .await?;
+    tracing::info!(port, %fingerprint, "ProcessReady");
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let game_session = tokio::select! {
+        s = session_rx.recv() => s,
+        _ = terminate_rx.recv() => None,
+        _ = sigterm.recv() => None,
+    };
+    let Some(game_session) = game_session else {
+        tracing::info!("terminated before a game session");
+        return finish(&sdk).await;
+    };
+    let config = ShellConfig {
+        net: NetConfig {
+            bind: SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
+            ..NetConfig::default()
+        },
+        session: SessionConfig::default(),
+        game: match_config(&game_session, tick_rate),
+        tick: TickMode::Realtime,
+        linger: DEFAULT_LINGER,
+    };
+    tracing::info!(
+        game_session_id = %game_session.game_session_id,
+        mode = %config.game.params.mode,
+        teams = config.game.params.teams,
+        seed = config.game.params.seed,
+        %fingerprint,
+        "CreateGameSession"
+    );
+    let (shell, handle) = Shell::bind(
+        config,
+        &identity,
+        SdkPlayerSessions(sdk.clone()),
+        metrics,
+        liveness,
+    )?;
+    let started_at_ms = unix_ms();
+    sdk.activate_game_session().await?;
+    let mut shell_task = tokio::spawn(shell.run());
+    let outcome = loop {
+        tokio::select! {
+            done = &mut shell_task => break done?,
+            _ = terminate_rx.recv() => handle.shutdown(),
+            _ = sigterm.recv() => handle.shutdown(),
+        }
+    };
+    if let Some(result) = build_result(&outcome, started_at_ms, &game_session.fleet_id) {
+        let signed = keys.sign(result)?;
+        let delivery = tokio::task::spawn_blocking(move || {
+            let mut reporter = reporter;
+            reporter.report(&signed, Instant::now())
+        })
+        .await??;
+        tracing::info!(?delivery, "match result handed to the reporter");
+    }
+    finish(&sdk).await
+}
+
+async fn finish(sdk: &GameLiftServer) -> anyhow::Result<()> {
+    sdk.process_ending().await?;
+    let _ = sdk.destroy().await;
+    tracing::info!("ProcessEnding sent; exiting");
+    Ok(())
+}

@@ -1,0 +1,698 @@
+//! The shell: one task that owns the admission core ([`Sessions`]), the match
+//! ([`Match`]) and each player's [`SnapshotHistory`], and moves bytes between quinn and
+//! them at a fixed tick.
+//!
+//! **What it is.** [`Shell::bind`] opens the QUIC endpoint ([`crate::net`]) and returns
+//! the shell and a [`ShellHandle`] (address, certificate fingerprint, shutdown, and in
+//! [`TickMode::Manual`] the ticks themselves). [`Shell::run`] is the loop: it decides
+//! each handshake (accept, retry, refuse), hands stream bytes and datagrams to
+//! `Sessions` (which parses and polices them), answers `Output::Accept` through
+//! [`PlayerSessions`] without blocking the loop, steps the match once per tick (missed
+//! ticks are skipped, not replayed), broadcasts events on the stream, sends one snapshot
+//! datagram per player per tick, and closes connections with the typed reason (a
+//! `Disconnect` frame, then the QUIC close code `reason.code()`). It returns a
+//! [`MatchOutcome`] when the match ends or after [`ShellHandle::shutdown`].
+//!
+//! **What it is not.** No GameLift lifecycle, no signing or reporting of results (main
+//! does those with the outcome), no parsing of client bytes (the cores do), and no
+//! threads: run it on a current-thread runtime. Each connection has a small task that
+//! only forwards bytes to this loop and writes frames this loop queued.
+
+mod conn;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use protocol::game::{
+    DisconnectReason, EventKind, LeaveReason, MatchParams, PROTOCOL_VERSION, ServerMessage,
+    Welcome, encode,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use crate::game::{Match, MatchConfig, MatchResults, SnapshotHistory};
+use crate::metrics::{Liveness, Metrics, dropped, rejected};
+use crate::net::{
+    Fingerprint, IncomingDecision, NetConfig, NetError, TlsIdentity, decide_incoming,
+};
+use crate::session::{AcceptError, ConnId, Output, PlayerId, SessionConfig, Sessions};
+
+use conn::{Ev, Out};
+
+/// The GameLift calls the shell makes for players: `AcceptPlayerSession` and
+/// `RemovePlayerSession`. Main implements it over the SDK; tests answer in-process.
+pub trait PlayerSessions: Clone + Send + Sync + 'static {
+    /// `AcceptPlayerSession`, classified.
+    fn accept(
+        &self,
+        player_session_id: String,
+    ) -> impl Future<Output = Result<(), AcceptError>> + Send;
+    /// `RemovePlayerSession`; failures are the implementation's to log.
+    fn remove(&self, player_session_id: String) -> impl Future<Output = ()> + Send;
+}
+
+/// Where ticks come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TickMode {
+    /// A timer at the match's tick rate; a late tick is run once, missed ones are skipped.
+    Realtime,
+    /// Only [`ShellHandle::tick`] ticks (tests count snapshots per tick, not per second).
+    Manual,
+}
+
+/// How long the shell waits, once the match is over, for connections to deliver their
+/// `Disconnect` and for `RemovePlayerSession` calls to finish.
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(3);
+
+/// Frames queued for one connection's stream before it counts as not reading.
+const OUT_QUEUE: usize = 256;
+
+/// Everything the shell is built from.
+#[derive(Debug, Clone)]
+pub struct ShellConfig {
+    /// The endpoint.
+    pub net: NetConfig,
+    /// The admission core.
+    pub session: SessionConfig,
+    /// The match (its `params.game_session_id` is the game session admitted to).
+    pub game: MatchConfig,
+    /// Where ticks come from.
+    pub tick: TickMode,
+    /// See [`DEFAULT_LINGER`].
+    pub linger: Duration,
+}
+
+/// Why the shell could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    /// The endpoint.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The match configuration.
+    #[error("match configuration: {0}")]
+    Game(#[from] crate::game::ConfigError),
+}
+
+/// One player as the match ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatRecord {
+    /// The player's id in the match (results, snapshots, `Welcome`).
+    pub player: u8,
+    /// The GameLift player session that held it.
+    pub player_session_id: String,
+}
+
+/// What [`Shell::run`] returns.
+#[derive(Debug, Clone)]
+pub struct MatchOutcome {
+    /// The match's parameters.
+    pub params: MatchParams,
+    /// The results (`None` only if the endpoint died before the match ended).
+    pub results: Option<MatchResults>,
+    /// Every player who ever held a slot, by match id.
+    pub seats: Vec<SeatRecord>,
+}
+
+enum Command {
+    Tick(oneshot::Sender<u32>),
+    Shutdown,
+}
+
+/// Control of a running shell; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ShellHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    local_addr: SocketAddr,
+    fingerprint: Fingerprint,
+}
+
+impl ShellHandle {
+    /// The bound UDP address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// SHA-256 of the certificate's DER, for clients to pin.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// Runs one tick now and returns its number once it is done (`None` if the shell has
+    /// stopped). Meant for [`TickMode::Manual`].
+    pub async fn tick(&self) -> Option<u32> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(Command::Tick(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// Ends the match as cut short (`ServerShutdown`), warns and closes every player with
+    /// `ServerShutdown`, and lets [`Shell::run`] return.
+    pub fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown);
+    }
+}
+
+struct Link {
+    out: mpsc::Sender<Out>,
+    conn: Option<quinn::Connection>,
+    /// Reported to `Sessions` (`handle_connected`).
+    known: bool,
+    player: Option<PlayerId>,
+    history: SnapshotHistory,
+    psess: Option<String>,
+}
+
+struct Seat {
+    conn: Option<ConnId>,
+    game_id: u8,
+}
+
+/// The session loop. See the module docs.
+pub struct Shell<P: PlayerSessions> {
+    endpoint: quinn::Endpoint,
+    sessions: Sessions,
+    game: Match,
+    api: P,
+    metrics: Metrics,
+    liveness: Arc<Liveness>,
+    tick_mode: TickMode,
+    tick_period: Duration,
+    linger: Duration,
+    retry_threshold: usize,
+    links: HashMap<ConnId, Link>,
+    seats: HashMap<PlayerId, Seat>,
+    records: Vec<SeatRecord>,
+    pending_welcome: Vec<(ConnId, PlayerId, bool)>,
+    next_conn: u64,
+    handshaking: usize,
+    ev_tx: mpsc::Sender<Ev>,
+    ev_rx: mpsc::Receiver<Ev>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    removes: JoinSet<()>,
+    ended_at: Option<Instant>,
+}
+
+impl<P: PlayerSessions> std::fmt::Debug for Shell<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shell")
+            .field("sessions", &self.sessions)
+            .field("tick", &self.game.tick())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: PlayerSessions> Shell<P> {
+    /// Binds the endpoint and builds the cores. Must run inside a tokio runtime.
+    pub fn bind(
+        config: ShellConfig,
+        identity: &TlsIdentity,
+        api: P,
+        metrics: Metrics,
+        liveness: Arc<Liveness>,
+    ) -> Result<(Self, ShellHandle), ShellError> {
+        let game = Match::new(config.game.clone())?;
+        let params = game.params().clone();
+        let endpoint = crate::net::bind_endpoint(&config.net, identity)?;
+        let local_addr = endpoint.local_addr().map_err(|source| NetError::Bind {
+            addr: config.net.bind,
+            source,
+        })?;
+        let sessions = Sessions::new(
+            config.session,
+            params.game_session_id.clone(),
+            params.max_players,
+        );
+        let (ev_tx, ev_rx) = mpsc::channel(4096);
+        let (cmd_tx, commands) = mpsc::unbounded_channel();
+        let tick_period = Duration::from_secs(1) / u32::from(params.tick_rate_hz.max(1));
+        let shell = Self {
+            endpoint,
+            sessions,
+            game,
+            api,
+            metrics,
+            liveness,
+            tick_mode: config.tick,
+            tick_period,
+            linger: config.linger,
+            retry_threshold: config.net.retry_threshold,
+            links: HashMap::new(),
+            seats: HashMap::new(),
+            records: Vec::new(),
+            pending_welcome: Vec::new(),
+            next_conn: 0,
+            handshaking: 0,
+            ev_tx,
+            ev_rx,
+            commands,
+            removes: JoinSet::new(),
+            ended_at: None,
+        };
+        let handle = ShellHandle {
+            commands: cmd_tx,
+            local_addr,
+            fingerprint: identity.fingerprint(),
+        };
+        Ok((shell, handle))
+    }
+
+    /// Runs until the match has ended and every connection is closed (or the linger
+    /// ran out), then closes the endpoint.
+    pub async fn run(mut self) -> MatchOutcome {
+        let mut interval = tokio::time::interval(self.tick_period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let realtime = self.tick_mode == TickMode::Realtime;
+        let mut commands_open = true;
+        self.liveness.beat(Instant::now());
+        loop {
+            if let Some(ended) = self.ended_at {
+                let idle = self.links.is_empty() && self.removes.is_empty();
+                if idle || ended.elapsed() >= self.linger {
+                    break;
+                }
+            }
+            let timeout = self.sessions.poll_timeout();
+            let linger_until = self.ended_at.map(|t| t + self.linger);
+            tokio::select! {
+                incoming = self.endpoint.accept(), if self.ended_at.is_none() => match incoming {
+                    Some(incoming) => self.on_incoming(incoming),
+                    None => break,
+                },
+                Some(ev) = self.ev_rx.recv() => self.on_event(ev),
+                _ = interval.tick(), if realtime && self.ended_at.is_none() => self.tick(Instant::now()),
+                cmd = self.commands.recv(), if commands_open => match cmd {
+                    Some(Command::Tick(done)) => {
+                        if self.ended_at.is_none() {
+                            self.tick(Instant::now());
+                        }
+                        let _ = done.send(self.game.tick());
+                    }
+                    Some(Command::Shutdown) => self.shutdown(Instant::now()),
+                    None => commands_open = false,
+                },
+                _ = sleep_until(timeout), if timeout.is_some() => {
+                    let now = Instant::now();
+                    self.sessions.handle_timeout(now);
+                    self.drain(now);
+                },
+                Some(_) = self.removes.join_next(), if !self.removes.is_empty() => {},
+                _ = sleep_until(linger_until), if linger_until.is_some() => {},
+            }
+        }
+        self.sync_metrics();
+        self.endpoint.close(
+            quinn::VarInt::from_u32(DisconnectReason::ServerShutdown.code()),
+            b"",
+        );
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
+        MatchOutcome {
+            params: self.game.params().clone(),
+            results: self.game.results().cloned(),
+            seats: self.records,
+        }
+    }
+
+    fn on_incoming(&mut self, incoming: quinn::Incoming) {
+        let full =
+            self.ended_at.is_some() || self.sessions.players() >= self.sessions.max_players();
+        let decision = decide_incoming(
+            full,
+            incoming.remote_address_validated(),
+            incoming.may_retry(),
+            self.handshaking,
+            self.retry_threshold,
+        );
+        match decision {
+            IncomingDecision::Refuse => {
+                self.metrics.reject(rejected::SESSION_FULL);
+                incoming.refuse();
+            }
+            IncomingDecision::Retry => {
+                self.metrics.reject(rejected::RETRY);
+                let _ = incoming.retry();
+            }
+            IncomingDecision::Accept => match incoming.accept() {
+                Ok(connecting) => {
+                    let id = ConnId(self.next_conn);
+                    self.next_conn += 1;
+                    let (out, out_rx) = mpsc::channel(OUT_QUEUE);
+                    self.links.insert(
+                        id,
+                        Link {
+                            out,
+                            conn: None,
+                            known: false,
+                            player: None,
+                            history: SnapshotHistory::new(),
+                            psess: None,
+                        },
+                    );
+                    self.handshaking += 1;
+                    tokio::spawn(conn::drive(id, connecting, self.ev_tx.clone(), out_rx));
+                }
+                Err(_) => self.metrics.reject(rejected::HANDSHAKE_FAILED),
+            },
+        }
+    }
+
+    fn on_event(&mut self, ev: Ev) {
+        let now = Instant::now();
+        match ev {
+            Ev::Connected { id, conn } => {
+                self.handshaking = self.handshaking.saturating_sub(1);
+                if let Some(link) = self.links.get_mut(&id) {
+                    link.conn = Some(conn);
+                    link.known = true;
+                    self.sessions.handle_connected(now, id);
+                }
+            }
+            Ev::HandshakeFailed { id } => {
+                self.handshaking = self.handshaking.saturating_sub(1);
+                self.metrics.reject(rejected::HANDSHAKE_FAILED);
+                self.links.remove(&id);
+            }
+            Ev::Stream { id, bytes } => {
+                self.metrics.bytes_in.inc_by(bytes.len() as u64);
+                self.sessions.handle_stream_bytes(now, id, &bytes);
+            }
+            Ev::StreamFinished { id } => self.sessions.handle_stream_finished(now, id),
+            Ev::Datagram { id, bytes } => {
+                self.metrics.datagrams_in.inc();
+                self.metrics.bytes_in.inc_by(bytes.len() as u64);
+                self.sessions.handle_datagram(now, id, &bytes);
+            }
+            Ev::Accepted { id, result } => self.sessions.handle_accept_result(now, id, result),
+            Ev::Lost { id } => {
+                if let Some(link) = self.links.remove(&id)
+                    && link.known
+                {
+                    self.sessions.handle_conn_lost(now, id);
+                }
+            }
+        }
+        self.drain(now);
+    }
+
+    /// Carries out everything the admission core asked for, and feeds the game.
+    fn drain(&mut self, now: Instant) {
+        while let Some(output) = self.sessions.poll() {
+            match output {
+                Output::Accept {
+                    conn,
+                    player_session_id,
+                } => {
+                    if let Some(link) = self.links.get_mut(&conn) {
+                        link.psess = Some(player_session_id.clone());
+                    }
+                    let (api, ev) = (self.api.clone(), self.ev_tx.clone());
+                    tokio::spawn(async move {
+                        let result = api.accept(player_session_id).await;
+                        let _ = ev.send(Ev::Accepted { id: conn, result }).await;
+                    });
+                }
+                Output::Welcome {
+                    conn,
+                    player,
+                    resumed,
+                } => self.pending_welcome.push((conn, player, resumed)),
+                Output::Close { conn, reason } => {
+                    if let Some(link) = self.links.get_mut(&conn) {
+                        link.player = None;
+                    }
+                    self.send_out(conn, Out::Close(reason));
+                }
+                Output::Refuse { conn } => {
+                    if let Some(link) = self.links.get_mut(&conn) {
+                        link.known = false;
+                    }
+                    self.send_out(conn, Out::Refuse);
+                }
+                Output::RemovePlayerSession { player_session_id } => {
+                    let api = self.api.clone();
+                    self.removes
+                        .spawn(async move { api.remove(player_session_id).await });
+                }
+                Output::PlayerJoined { player, name } => self.on_joined(now, player, &name),
+                Output::PlayerReturned { player } => self.on_returned(now, player),
+                Output::PlayerDropped { player } => {
+                    if let Some(seat) = self.seats.get_mut(&player) {
+                        seat.conn = None;
+                        let _ = self.game.drop_player(seat.game_id);
+                    }
+                }
+                Output::PlayerLeft { player, reason } => {
+                    if let Some(seat) = self.seats.remove(&player) {
+                        let _ = match reason {
+                            LeaveReason::Left => self.game.leave(seat.game_id),
+                            _ => self.game.kick(seat.game_id),
+                        };
+                    }
+                }
+                Output::Input { player, inputs } => {
+                    if let Some(seat) = self.seats.get(&player) {
+                        let _ = self.game.apply_inputs(seat.game_id, &inputs);
+                    }
+                }
+                Output::Ack { player, tick } => {
+                    if let Some(link) = self
+                        .seats
+                        .get(&player)
+                        .and_then(|s| s.conn)
+                        .and_then(|c| self.links.get_mut(&c))
+                    {
+                        link.history.ack(tick);
+                    }
+                }
+            }
+        }
+        self.broadcast_events();
+    }
+
+    fn take_welcome(&mut self, player: PlayerId) -> Option<(ConnId, bool)> {
+        let at = self
+            .pending_welcome
+            .iter()
+            .position(|(_, p, _)| *p == player)?;
+        let (conn, _, resumed) = self.pending_welcome.swap_remove(at);
+        Some((conn, resumed))
+    }
+
+    fn on_joined(&mut self, now: Instant, player: PlayerId, name: &str) {
+        let Some((conn, _)) = self.take_welcome(player) else {
+            return;
+        };
+        match self.game.join(name, None) {
+            Ok(game_id) => {
+                self.seats.insert(
+                    player,
+                    Seat {
+                        conn: Some(conn),
+                        game_id,
+                    },
+                );
+                let psess = self
+                    .links
+                    .get(&conn)
+                    .and_then(|l| l.psess.clone())
+                    .unwrap_or_default();
+                self.records.push(SeatRecord {
+                    player: game_id,
+                    player_session_id: psess,
+                });
+                self.welcome(conn, player, game_id, false);
+            }
+            Err(error) => {
+                tracing::info!(conn = conn.0, %error, "the match cannot take the player");
+                self.sessions
+                    .close(now, conn, DisconnectReason::SessionFull);
+            }
+        }
+    }
+
+    fn on_returned(&mut self, now: Instant, player: PlayerId) {
+        let Some((conn, _)) = self.take_welcome(player) else {
+            return;
+        };
+        let Some(seat) = self.seats.get_mut(&player) else {
+            return self
+                .sessions
+                .close(now, conn, DisconnectReason::InternalError);
+        };
+        seat.conn = Some(conn);
+        let game_id = seat.game_id;
+        if self.game.return_player(game_id).is_err() {
+            // The match's own grace ran out first: the slot is gone.
+            return self
+                .sessions
+                .close(now, conn, DisconnectReason::ExpiredPlayerSession);
+        }
+        if let Some(link) = self.links.get_mut(&conn) {
+            link.history.reset();
+        }
+        self.welcome(conn, player, game_id, true);
+    }
+
+    /// `Welcome`, then a `PlayerJoined` for every other player present.
+    fn welcome(&mut self, conn: ConnId, player: PlayerId, game_id: u8, resumed: bool) {
+        let welcome = ServerMessage::Welcome(Welcome {
+            protocol_version: PROTOCOL_VERSION,
+            player: game_id,
+            resumed,
+            tick: self.game.tick(),
+            params: self.game.params().clone(),
+        });
+        let mut frames = vec![welcome];
+        for p in self.game.current_standings() {
+            if p.player != game_id && self.game.player_state(p.player).is_some() {
+                frames.push(ServerMessage::Event(protocol::game::Event {
+                    tick: self.game.tick(),
+                    kind: EventKind::PlayerJoined {
+                        player: p.player,
+                        name: p.name,
+                        team: p.team,
+                    },
+                }));
+            }
+        }
+        if let Some(link) = self.links.get_mut(&conn) {
+            link.player = Some(player);
+        }
+        for msg in frames {
+            self.send_message(conn, &msg);
+        }
+    }
+
+    fn send_message(&mut self, conn: ConnId, msg: &ServerMessage) {
+        match encode(msg) {
+            Ok(frame) => {
+                self.metrics.bytes_out.inc_by(frame.len() as u64);
+                self.send_out(conn, Out::Frame(Bytes::from(frame)));
+            }
+            Err(error) => tracing::error!(%error, "a server message does not encode"),
+        }
+    }
+
+    fn send_out(&mut self, conn: ConnId, out: Out) {
+        let Some(link) = self.links.get(&conn) else {
+            return;
+        };
+        if link.out.try_send(out).is_err() {
+            // The client does not read its stream (or its task is gone): cut it off.
+            if let Some(c) = &link.conn {
+                c.close(
+                    quinn::VarInt::from_u32(DisconnectReason::InternalError.code()),
+                    b"stream backlog",
+                );
+            }
+        }
+    }
+
+    fn broadcast_events(&mut self) {
+        let mut events = Vec::new();
+        while let Some(event) = self.game.poll_event() {
+            events.push(ServerMessage::Event(event));
+        }
+        if events.is_empty() {
+            return;
+        }
+        let targets: Vec<ConnId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.player.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for msg in &events {
+            for conn in &targets {
+                self.send_message(*conn, msg);
+            }
+        }
+    }
+
+    fn tick(&mut self, now: Instant) {
+        let started = Instant::now();
+        self.sessions.handle_timeout(now);
+        self.drain(now);
+        self.game.step();
+        self.broadcast_events();
+        let world = Arc::new(self.game.world_view());
+        for (player, seat) in &self.seats {
+            let Some(link) = seat.conn.and_then(|c| self.links.get_mut(&c)) else {
+                continue;
+            };
+            let (Some(conn), Some(_)) = (&link.conn, link.player.filter(|p| p == player)) else {
+                continue;
+            };
+            let snapshot = link.history.build(
+                &world,
+                Some(seat.game_id),
+                self.game.last_input_seq(seat.game_id),
+            );
+            match encode(&ServerMessage::Snapshot(snapshot)) {
+                Ok(bytes) => {
+                    let len = bytes.len() as u64;
+                    match conn.send_datagram(Bytes::from(bytes)) {
+                        Ok(()) => {
+                            self.metrics.datagrams_out.inc();
+                            self.metrics.bytes_out.inc_by(len);
+                        }
+                        Err(_) => self.metrics.drop_datagram(dropped::SEND_FAILED),
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "a snapshot does not encode");
+                    self.metrics.drop_datagram(dropped::SEND_FAILED);
+                }
+            }
+        }
+        if self.game.results().is_some() && self.ended_at.is_none() {
+            tracing::info!(tick = self.game.tick(), "match ended");
+            self.end(now, DisconnectReason::MatchEnded);
+        }
+        self.sync_metrics();
+        self.liveness.beat(now);
+        self.metrics
+            .tick_seconds
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    fn shutdown(&mut self, now: Instant) {
+        if self.ended_at.is_some() {
+            return;
+        }
+        tracing::info!("shutting down: the match is cut short");
+        self.game.shutdown();
+        self.broadcast_events();
+        self.end(now, DisconnectReason::ServerShutdown);
+    }
+
+    fn end(&mut self, now: Instant, reason: DisconnectReason) {
+        self.ended_at = Some(now);
+        self.sessions.close_all(now, reason);
+        self.drain(now);
+        // Handshakes still in progress never reach the core: close them too.
+        for link in self.links.values().filter(|l| !l.known) {
+            if let Some(c) = &link.conn {
+                c.close(quinn::VarInt::from_u32(reason.code()), b"");
+            }
+        }
+    }
+
+    fn sync_metrics(&self) {
+        self.metrics.sync_sessions(
+            self.sessions.stats(),
+            self.sessions.players(),
+            self.sessions.pending(),
+        );
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,344 @@
+//! The shell over real QUIC on loopback: admission, typed closes, hostile input and a
+//! full session, with a plain quinn client and GameLift's accept answered in-process.
+
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use protocol::game::{
+    ClientMessage, DisconnectReason, FrameReader, Hello, PROTOCOL_VERSION, ServerMessage,
+    decode_datagram, decode_stream_payload, encode,
+};
+use server::game::MatchConfig;
+use server::metrics::{Liveness, Metrics, rejected};
+use server::net::{NetConfig, TlsIdentity};
+use server::session::{AcceptError, SessionConfig};
+use server::shell::{PlayerSessions, Shell, ShellConfig, ShellHandle, TickMode};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// GameLift in-process: accepts the ids it was given, records every call.
+#[derive(Clone, Default)]
+struct FakeGameLift {
+    valid: Arc<Mutex<HashSet<String>>>,
+    accepted: Arc<Mutex<Vec<String>>>,
+    removed: Arc<Mutex<Vec<String>>>,
+}
+
+impl PlayerSessions for FakeGameLift {
+    fn accept(
+        &self,
+        id: String,
+    ) -> impl std::future::Future<Output = Result<(), AcceptError>> + Send {
+        let ok = self.valid.lock().unwrap().contains(&id);
+        if ok {
+            self.accepted.lock().unwrap().push(id);
+        }
+        async move {
+            if ok {
+                Ok(())
+            } else {
+                Err(AcceptError::Invalid)
+            }
+        }
+    }
+
+    fn remove(&self, id: String) -> impl std::future::Future<Output = ()> + Send {
+        self.removed.lock().unwrap().push(id);
+        async {}
+    }
+}
+
+struct Server {
+    handle: ShellHandle,
+    gamelift: FakeGameLift,
+    metrics: Metrics,
+    client_config: quinn::ClientConfig,
+}
+
+fn start(max_players: u8, session: SessionConfig, ids: &[&str]) -> Server {
+    let identity = TlsIdentity::self_signed(&["localhost".to_owned()]).expect("cert");
+    let mut params = MatchConfig::default_params("gsess-test", 7);
+    params.max_players = max_players;
+    let config = ShellConfig {
+        net: NetConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            ..NetConfig::default()
+        },
+        session,
+        game: MatchConfig::new(params),
+        tick: TickMode::Manual,
+        linger: Duration::from_secs(1),
+    };
+    let gamelift = FakeGameLift::default();
+    gamelift
+        .valid
+        .lock()
+        .unwrap()
+        .extend(ids.iter().map(|s| s.to_string()));
+    let metrics = Metrics::new();
+    let (shell, handle) = Shell::bind(
+        config,
+        &identity,
+        gamelift.clone(),
+        metrics.clone(),
+        Arc::new(Liveness::new(Duration::from_secs(5))),
+    )
+    .expect("bind");
+    tokio::spawn(shell.run());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(identity.leaf_der().clone()).expect("root");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("tls13")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![protocol::game::ALPN.to_vec()];
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("quic");
+    Server {
+        handle,
+        gamelift,
+        metrics,
+        client_config: quinn::ClientConfig::new(Arc::new(quic)),
+    }
+}
+
+struct Client {
+    conn: quinn::Connection,
+    send: Option<quinn::SendStream>,
+    recv: Option<quinn::RecvStream>,
+    frames: FrameReader,
+    /// Stream bytes read but not yet framed.
+    buffered: Vec<u8>,
+}
+
+impl Server {
+    async fn connect(&self) -> Result<Client, quinn::ConnectionError> {
+        let mut endpoint =
+            quinn::Endpoint::client(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("client");
+        endpoint.set_default_client_config(self.client_config.clone());
+        let connecting = endpoint
+            .connect(self.handle.local_addr(), "localhost")
+            .expect("connect");
+        let conn = tokio::time::timeout(DEADLINE, connecting)
+            .await
+            .expect("handshake in time")?;
+        Ok(Client {
+            conn,
+            send: None,
+            recv: None,
+            frames: FrameReader::new(),
+            buffered: Vec::new(),
+        })
+    }
+}
+
+impl Client {
+    async fn hello(&mut self, version: u16, psess: &str) {
+        let (mut send, recv) = self.conn.open_bi().await.expect("open stream");
+        let frame = encode(&ClientMessage::Hello(Hello {
+            protocol_version: version,
+            player_session_id: psess.to_owned(),
+            name: "tester".to_owned(),
+        }))
+        .expect("encode");
+        send.write_all(&frame).await.expect("write hello");
+        self.send = Some(send);
+        self.recv = Some(recv);
+    }
+
+    async fn next_message(&mut self) -> ServerMessage {
+        loop {
+            let mut input: &[u8] = &self.buffered;
+            let framed = self.frames.feed(&mut input).expect("frame");
+            let rest = input.to_vec();
+            self.buffered = rest;
+            if let Some(payload) = framed {
+                return decode_stream_payload(&payload).expect("decode");
+            }
+            let recv = self.recv.as_mut().expect("stream");
+            let chunk = tokio::time::timeout(DEADLINE, recv.read_chunk(4096, true))
+                .await
+                .expect("a frame in time")
+                .expect("read")
+                .expect("stream open");
+            self.buffered.extend_from_slice(&chunk.bytes);
+        }
+    }
+
+    /// The close reason, read from the QUIC application close code.
+    async fn closed_with(&self) -> DisconnectReason {
+        let error = tokio::time::timeout(DEADLINE, self.conn.closed())
+            .await
+            .expect("closed in time");
+        match error {
+            quinn::ConnectionError::ApplicationClosed(close) => {
+                DisconnectReason::from_code(close.error_code.into_inner() as u32)
+                    .expect("a known reason")
+            }
+            other => panic!("closed otherwise: {other}"),
+        }
+    }
+
+    async fn next_snapshot_tick(&self) -> u32 {
+        let bytes = tokio::time::timeout(DEADLINE, self.conn.read_datagram())
+            .await
+            .expect("a snapshot in time")
+            .expect("datagram");
+        match decode_datagram::<ServerMessage>(&bytes).expect("decode") {
+            ServerMessage::Snapshot(s) => s.tick,
+            other => panic!("not a snapshot: {other:?}"),
+        }
+    }
+}
+
+fn session() -> SessionConfig {
+    SessionConfig::default()
+}
+
+#[tokio::test]
+async fn an_accepted_player_is_welcomed_and_gets_a_snapshot_per_tick() {
+    let server = start(4, session(), &["psess-1"]);
+    let mut client = server.connect().await.expect("connect");
+    client.hello(PROTOCOL_VERSION, "psess-1").await;
+    match client.next_message().await {
+        ServerMessage::Welcome(w) => {
+            assert_eq!(w.protocol_version, PROTOCOL_VERSION);
+            assert!(!w.resumed);
+            assert_eq!(w.params.game_session_id, "gsess-test");
+        }
+        other => panic!("expected Welcome, got {other:?}"),
+    }
+    assert_eq!(
+        *server.gamelift.accepted.lock().unwrap(),
+        vec!["psess-1".to_owned()]
+    );
+    for _ in 0..3 {
+        let tick = server.handle.tick().await.expect("tick");
+        assert_eq!(client.next_snapshot_tick().await, tick);
+    }
+    server.handle.shutdown();
+    assert_eq!(client.closed_with().await, DisconnectReason::ServerShutdown);
+}
+
+#[tokio::test]
+async fn a_wrong_player_session_is_closed_as_invalid() {
+    let server = start(4, session(), &["psess-1"]);
+    let mut client = server.connect().await.expect("connect");
+    client.hello(PROTOCOL_VERSION, "psess-unknown").await;
+    assert_eq!(
+        client.closed_with().await,
+        DisconnectReason::InvalidPlayerSession
+    );
+}
+
+#[tokio::test]
+async fn a_second_connection_for_the_same_player_session_is_a_duplicate() {
+    let server = start(4, session(), &["psess-1"]);
+    let mut first = server.connect().await.expect("connect");
+    first.hello(PROTOCOL_VERSION, "psess-1").await;
+    assert!(matches!(
+        first.next_message().await,
+        ServerMessage::Welcome(_)
+    ));
+    let mut second = server.connect().await.expect("connect");
+    second.hello(PROTOCOL_VERSION, "psess-1").await;
+    assert_eq!(
+        second.closed_with().await,
+        DisconnectReason::DuplicatePlayerSession
+    );
+    // The first one is untouched.
+    let tick = server.handle.tick().await.expect("tick");
+    assert_eq!(first.next_snapshot_tick().await, tick);
+}
+
+#[tokio::test]
+async fn no_hello_before_the_deadline_closes_with_hello_timeout() {
+    let config = SessionConfig {
+        hello_timeout: Duration::from_millis(200),
+        ..session()
+    };
+    let server = start(4, config, &[]);
+    let client = server.connect().await.expect("connect");
+    assert_eq!(client.closed_with().await, DisconnectReason::HelloTimeout);
+}
+
+#[tokio::test]
+async fn another_protocol_version_is_refused_as_a_mismatch() {
+    let server = start(4, session(), &["psess-1"]);
+    let mut client = server.connect().await.expect("connect");
+    client.hello(PROTOCOL_VERSION + 1, "psess-1").await;
+    assert_eq!(
+        client.closed_with().await,
+        DisconnectReason::VersionMismatch
+    );
+    // The Disconnect frame arrived before the close, with the same reason.
+    match client.next_message().await {
+        ServerMessage::Disconnect(d) => assert_eq!(d.reason, DisconnectReason::VersionMismatch),
+        other => panic!("expected Disconnect, got {other:?}"),
+    }
+    assert!(server.gamelift.accepted.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn garbage_beside_a_player_does_not_cost_them_a_snapshot() {
+    let server = start(4, session(), &["psess-good", "psess-bad"]);
+    let mut good = server.connect().await.expect("connect");
+    good.hello(PROTOCOL_VERSION, "psess-good").await;
+    assert!(matches!(
+        good.next_message().await,
+        ServerMessage::Welcome(_)
+    ));
+    let mut bad = server.connect().await.expect("connect");
+    bad.hello(PROTOCOL_VERSION, "psess-bad").await;
+    assert!(matches!(
+        bad.next_message().await,
+        ServerMessage::Welcome(_)
+    ));
+    // Raw UDP junk at the port, and junk datagrams inside an admitted connection.
+    let raw = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("udp");
+    const TICKS: u32 = 30;
+    let mut received = 0;
+    for i in 0..TICKS {
+        for j in 0..20u8 {
+            let _ = raw.send_to(&[0xff, i as u8, j, 0, 1, 2, 3], server.handle.local_addr());
+        }
+        let _ = bad
+            .conn
+            .send_datagram(bytes::Bytes::from_static(&[0xee; 40]));
+        let tick = server.handle.tick().await.expect("tick");
+        if good.next_snapshot_tick().await == tick {
+            received += 1;
+        }
+    }
+    assert_eq!(
+        received, TICKS,
+        "one snapshot per tick for the honest player"
+    );
+    assert_eq!(bad.closed_with().await, DisconnectReason::MalformedMessage);
+    assert_eq!(server.metrics.closed(DisconnectReason::MalformedMessage), 1);
+}
+
+#[tokio::test]
+async fn a_full_session_refuses_the_handshake() {
+    let server = start(1, session(), &["psess-1", "psess-2"]);
+    let mut first = server.connect().await.expect("connect");
+    first.hello(PROTOCOL_VERSION, "psess-1").await;
+    assert!(matches!(
+        first.next_message().await,
+        ServerMessage::Welcome(_)
+    ));
+    match server.connect().await {
+        Err(quinn::ConnectionError::ConnectionClosed(close)) => {
+            assert_eq!(
+                close.error_code,
+                quinn::TransportErrorCode::CONNECTION_REFUSED
+            );
+        }
+        Err(other) => panic!("refused otherwise: {other}"),
+        Ok(_) => panic!("a full session accepted a handshake"),
+    }
+    assert_eq!(server.metrics.rejected(rejected::SESSION_FULL), 1);
+}
