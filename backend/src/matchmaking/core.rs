@@ -360,7 +360,11 @@ impl Matchmaker {
             .iter()
             .map(|_| config.regions.iter().map(|_| Pool::new()).collect())
             .collect();
-        let counters = config.modes.iter().map(|_| ModeCounters::default()).collect();
+        let counters = config
+            .modes
+            .iter()
+            .map(|_| ModeCounters::default())
+            .collect();
         Ok(Matchmaker {
             config,
             mode_index,
@@ -670,13 +674,14 @@ impl Matchmaker {
         let c = &mut self.counters[t.mode];
         c.tickets_searching += 1;
         c.players_searching += t.players.len();
-        self.outputs.push_back(Output::TicketStateChanged(TicketChange {
-            ticket: id,
-            status: TicketStatus::Searching,
-            reason: None,
-            match_id: None,
-            at_ms: now,
-        }));
+        self.outputs
+            .push_back(Output::TicketStateChanged(TicketChange {
+                ticket: id,
+                status: TicketStatus::Searching,
+                reason: None,
+                match_id: None,
+                at_ms: now,
+            }));
     }
 
     /// Takes a searching ticket out of its pools and timers (its status is the caller's).
@@ -720,13 +725,14 @@ impl Matchmaker {
                 match_id,
             },
         );
-        self.outputs.push_back(Output::TicketStateChanged(TicketChange {
-            ticket: id,
-            status,
-            reason,
-            match_id,
-            at_ms: now,
-        }));
+        self.outputs
+            .push_back(Output::TicketStateChanged(TicketChange {
+                ticket: id,
+                status,
+                reason,
+                match_id,
+                at_ms: now,
+            }));
     }
 
     /// Sets the next examination of a ticket that found no match: when a cap next
@@ -943,13 +949,14 @@ impl Matchmaker {
             proposed_at_ms: now,
         }));
         for c in &by_age {
-            self.outputs.push_back(Output::TicketStateChanged(TicketChange {
-                ticket: c.id,
-                status: TicketStatus::Placing,
-                reason: None,
-                match_id: Some(match_id),
-                at_ms: now,
-            }));
+            self.outputs
+                .push_back(Output::TicketStateChanged(TicketChange {
+                    ticket: c.id,
+                    status: TicketStatus::Placing,
+                    reason: None,
+                    match_id: Some(match_id),
+                    at_ms: now,
+                }));
         }
     }
 }

@@ -57,8 +57,7 @@ mod teams;
 mod tests;
 
 pub use self::core::{
-    CancelError, CancelOutcome, EnqueueError, MatchId, MatchPlayer, Matchmaker, ModeStats,
-    Output, PlayerEntry, ProposedMatch, TicketChange, TicketId, TicketRequest, TicketView,
-    UnknownMatch,
+    CancelError, CancelOutcome, EnqueueError, MatchId, MatchPlayer, Matchmaker, ModeStats, Output,
+    PlayerEntry, ProposedMatch, TicketChange, TicketId, TicketRequest, TicketView, UnknownMatch,
 };
 pub use self::rules::{Caps, ConfigError, MatchmakerConfig, Millis, ModeRules, Relaxing};

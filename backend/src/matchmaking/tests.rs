@@ -58,14 +58,23 @@ fn relaxing_values_step_with_the_wait() {
     assert_eq!(r.last(), 400.0);
     assert_eq!(duel().next_relaxation_after(5_000), Some(8_000));
     let caps = duel().caps_at(8_000);
-    assert_eq!((caps.skill, caps.latency_ms, caps.team_min), (100.0, 120, 1));
+    assert_eq!(
+        (caps.skill, caps.latency_ms, caps.team_min),
+        (100.0, 120, 1)
+    );
 }
 
 #[test]
 fn bad_configurations_are_refused() {
     let mut c = config();
     c.modes[0].skill_cap.steps = vec![(5_000, 100.0), (4_000, 200.0)];
-    assert!(matches!(c.validate(), Err(ConfigError::Expansion { rule: "skill_cap", .. })));
+    assert!(matches!(
+        c.validate(),
+        Err(ConfigError::Expansion {
+            rule: "skill_cap",
+            ..
+        })
+    ));
     let mut c = config();
     c.modes[0].latency_cap_ms.steps = vec![(5_000, 10)];
     assert!(matches!(c.validate(), Err(ConfigError::Expansion { .. })));
@@ -101,7 +110,11 @@ fn indexes_are_empty_once_every_ticket_left() {
     assert_eq!(ticket_a.status, TicketStatus::Placing);
     mm.handle_placement_failed(1, ticket_a.match_id.unwrap(), FailureReason::NoCapacity)
         .unwrap();
-    assert_eq!(mm.ticket(a).unwrap().status, TicketStatus::Failed, "no retries");
+    assert_eq!(
+        mm.ticket(a).unwrap().status,
+        TicketStatus::Failed,
+        "no retries"
+    );
     assert_eq!(mm.handle_cancel(2, c), Ok(CancelOutcome::Cancelled));
     mm.handle_timeout(30_000);
     assert_eq!(mm.ticket(d).unwrap().status, TicketStatus::TimedOut);
@@ -124,7 +137,10 @@ fn a_ticket_is_rescheduled_to_its_next_relaxation_or_recheck() {
     let a = mm.handle_enqueue(0, solo("a", 1000.0)).unwrap();
     mm.handle_timeout(4_500);
     let t = &mm.tickets[&a];
-    assert_eq!(t.due_ms, 5_000, "the skill cap relaxes at 5 s, before 4.5 + 1 s");
+    assert_eq!(
+        t.due_ms, 5_000,
+        "the skill cap relaxes at 5 s, before 4.5 + 1 s"
+    );
     mm.handle_timeout(5_000);
     assert_eq!(mm.tickets[&a].due_ms, 6_000, "recheck interval");
 }
