@@ -462,7 +462,7 @@ impl Matchmaker {
                 due_ms: now,
             },
         );
-        self.into_pool(id, now);
+        self.enter_pool(id, now);
         Ok(id)
     }
 
@@ -487,13 +487,13 @@ impl Matchmaker {
                     cancelled: ticket,
                 });
                 for other in members.into_iter().filter(|&o| o != ticket) {
-                    self.into_pool(other, now);
+                    self.enter_pool(other, now);
                 }
                 self.finish(ticket, TicketStatus::Cancelled, None, now);
                 Ok(CancelOutcome::CancelledMatchAbandoned(match_id))
             }
             _ => {
-                self.out_of_pool(ticket);
+                self.leave_pool(ticket);
                 self.finish(ticket, TicketStatus::Cancelled, None, now);
                 Ok(CancelOutcome::Cancelled)
             }
@@ -538,7 +538,7 @@ impl Matchmaker {
             if t.failures > budget {
                 self.finish(id, TicketStatus::Failed, Some(reason), now);
             } else {
-                self.into_pool(id, now);
+                self.enter_pool(id, now);
             }
         }
         Ok(())
@@ -552,7 +552,7 @@ impl Matchmaker {
             if deadline > now {
                 break;
             }
-            self.out_of_pool(id);
+            self.leave_pool(id);
             self.finish(id, TicketStatus::TimedOut, None, now);
         }
         let window = self.config.stats_window_ms;
@@ -653,7 +653,7 @@ impl Matchmaker {
     // ---- internals ----
 
     /// Puts a ticket (new, or back from a match) in its pools as `SEARCHING`, due now.
-    fn into_pool(&mut self, id: TicketId, now: Millis) {
+    fn enter_pool(&mut self, id: TicketId, now: Millis) {
         let t = self.tickets.get_mut(&id).expect("ticket exists");
         t.status = TicketStatus::Searching;
         t.match_id = None;
@@ -685,7 +685,7 @@ impl Matchmaker {
     }
 
     /// Takes a searching ticket out of its pools and timers (its status is the caller's).
-    fn out_of_pool(&mut self, id: TicketId) {
+    fn leave_pool(&mut self, id: TicketId) {
         let t = &self.tickets[&id];
         debug_assert_eq!(t.status, TicketStatus::Searching);
         for &(region, _) in &t.latencies {
@@ -910,7 +910,7 @@ impl Matchmaker {
         self.next_match += 1;
         let ids: Vec<TicketId> = pick.tickets.iter().map(|c| c.id).collect();
         for &id in &ids {
-            self.out_of_pool(id);
+            self.leave_pool(id);
         }
         let mode = self.tickets[&ids[0]].mode;
         let rules = &self.config.modes[mode];
