@@ -678,9 +678,9 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (
             any::<bool>(),
             prop::collection::btree_set(0u8..16, 1..=3),
-            900u16..1400,
-            prop::option::of(10u16..260),
-            prop::option::of(10u16..260),
+            1000u16..1200,
+            prop::option::of(10u16..230),
+            prop::option::of(10u16..230),
         )
             .prop_map(|(squads, players, rating, us, eu)| Op::Enqueue {
                 squads,
