@@ -9,6 +9,10 @@
 //!   100,000 (arrivals replace what was matched or timed out), for 10 ticks.
 //! * **steady, open loop:** 20,000 arrivals per virtual second for 60 virtual seconds.
 //!
+//! * **open loop + 100k backlog:** the same arrivals for 20 virtual seconds while 100,000
+//!   tickets of a fourth mode wait unmatchable (parties of three in a 4v4 mode), each
+//!   re-examined every second: the cost of a large pool that does not drain.
+//!
 //! Arrivals are spread over each tick interval; every proposed match is placed at once.
 //!
 //! Reported: tickets matched per second of wall and CPU time (the whole loop: enqueue,
@@ -32,6 +36,8 @@ const TICK_MS: Millis = 100;
 const TOPUP_TICKS: u32 = 10;
 /// Ticks of the open-loop phase: 60 virtual seconds.
 const OPEN_TICKS: u32 = 600;
+/// Ticks of the open loop with an unmatchable backlog of 100k tickets: 20 virtual seconds.
+const BACKLOG_TICKS: u32 = 200;
 /// Arrivals per tick in the open-loop phase: 20,000 tickets per virtual second.
 const OPEN_PER_TICK: usize = 2_000;
 
@@ -71,6 +77,31 @@ fn cpu_seconds() -> Option<f64> {
 struct Gen {
     rng: StdRng,
     next_player: u64,
+}
+
+/// A party of three for the backlog mode.
+fn generator_backlog(rng: &mut StdRng, next: &mut u64) -> (TicketRequest, bool) {
+    let players = (0..3)
+        .map(|_| {
+            *next += 1;
+            PlayerEntry {
+                id: format!("q{next}"),
+                rating: rng.random_range(900.0..2100.0),
+            }
+        })
+        .collect();
+    let home = rng.random_range(0..REGIONS.len());
+    let latencies_ms = REGIONS
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((*r).to_owned(), if i == home { 40 } else { 180 }))
+        .collect();
+    let request = TicketRequest {
+        mode: "quads".to_owned(),
+        players,
+        latencies_ms,
+    };
+    (request, false)
 }
 
 struct Meta {
@@ -180,8 +211,18 @@ fn pct(v: &mut [Millis], q: f64) -> String {
 }
 
 fn main() {
+    // The backlog mode: 4v4 that never relaxes its team size, fed only parties of three,
+    // which cannot share a team: its tickets wait (and are re-examined) until they time out.
+    let mut quads = rules("quads", 4);
+    quads.team_min = Relaxing::fixed(4);
+    quads.ticket_timeout_ms = 600_000;
     let config = MatchmakerConfig {
-        modes: vec![rules("duel", 1), rules("squads", 3), rules("arena", 5)],
+        modes: vec![
+            rules("duel", 1),
+            rules("squads", 3),
+            rules("arena", 5),
+            quads,
+        ],
         regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
         recheck_interval_ms: 1_000,
         stats_window_ms: 60_000,
@@ -203,6 +244,9 @@ fn main() {
         }));
         p.enqueued += 1;
     };
+
+    let mut backlog_rng = StdRng::seed_from_u64(11);
+    let mut backlog_player = 0u64;
 
     // Burst.
     let mut burst = Phase::default();
@@ -227,7 +271,21 @@ fn main() {
     for (name, ticks, rate) in [
         ("steady, pool topped up to 100k", TOPUP_TICKS, None),
         ("steady, open loop", OPEN_TICKS, Some(OPEN_PER_TICK)),
+        (
+            "open loop + 100k backlog",
+            BACKLOG_TICKS,
+            Some(OPEN_PER_TICK),
+        ),
     ] {
+        if ticks == BACKLOG_TICKS {
+            for _ in 0..POOL {
+                let (mut request, _) = generator_backlog(&mut backlog_rng, &mut backlog_player);
+                request.mode = "quads".to_owned();
+                mm.handle_enqueue(now, request)
+                    .expect("valid backlog ticket");
+                metas.push(None);
+            }
+        }
         let mut p = Phase::default();
         let mut pool_after = (usize::MAX, 0);
         let (w0, c0) = (Instant::now(), cpu_seconds());
