@@ -11,7 +11,8 @@
 //!
 //! * **open loop + 100k backlog:** the same arrivals for 20 virtual seconds while 100,000
 //!   tickets of a fourth mode wait unmatchable (parties of three in a 4v4 mode), each
-//!   re-examined every second: the cost of a large pool that does not drain.
+//!   due for re-examination every second (skipped while its pools and caps are unchanged):
+//!   the cost of a large pool that does not drain.
 //!
 //! Arrivals are spread over each tick interval; every proposed match is placed at once.
 //!

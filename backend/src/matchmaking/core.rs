@@ -287,6 +287,10 @@ pub(super) struct Ticket {
     status: TicketStatus,
     match_id: Option<MatchId>,
     failures: u32,
+    /// What the last fruitless examination saw: the caps (skill bits, latency, team
+    /// minimum) and the sum of its pools' change counters. While both are the same, a new
+    /// examination would find nothing either, and is skipped.
+    last_look: Option<(u64, u32, u16, u64)>,
     /// Its entry in the due set while searching.
     pub(super) due_ms: Millis,
 }
@@ -333,6 +337,8 @@ pub struct Matchmaker {
     pub(super) due: BTreeSet<(Millis, Millis, TicketId)>,
     pub(super) placing: IdMap<MatchId, Vec<TicketId>>,
     counters: Vec<ModeCounters>,
+    /// `[mode][region]`: bumped whenever a ticket enters or leaves the pool.
+    pool_changes: Vec<Vec<u64>>,
     outputs: VecDeque<Output>,
     next_ticket: u64,
     next_match: u64,
@@ -365,6 +371,11 @@ impl Matchmaker {
             .iter()
             .map(|_| ModeCounters::default())
             .collect();
+        let config_pool_changes = config
+            .modes
+            .iter()
+            .map(|_| vec![0; config.regions.len()])
+            .collect();
         Ok(Matchmaker {
             config,
             mode_index,
@@ -377,6 +388,7 @@ impl Matchmaker {
             due: BTreeSet::new(),
             placing: IdMap::default(),
             counters,
+            pool_changes: config_pool_changes,
             outputs: VecDeque::new(),
             next_ticket: 1,
             next_match: 1,
@@ -459,6 +471,7 @@ impl Matchmaker {
                 status: TicketStatus::Searching,
                 match_id: None,
                 failures: 0,
+                last_look: None,
                 due_ms: now,
             },
         );
@@ -580,7 +593,13 @@ impl Matchmaker {
             if t.status != TicketStatus::Searching {
                 continue;
             }
+            let look = self.look(id, now);
+            if self.tickets[&id].last_look == Some(look) {
+                self.schedule(id, now);
+                continue;
+            }
             if !self.try_match(id, now) {
+                self.tickets.get_mut(&id).expect("searching").last_look = Some(look);
                 self.schedule(id, now);
             }
         }
@@ -658,6 +677,7 @@ impl Matchmaker {
         t.status = TicketStatus::Searching;
         t.match_id = None;
         t.due_ms = now;
+        t.last_look = None;
         let rules = &self.config.modes[t.mode];
         let entry = |latency| PoolEntry {
             rating: t.rating,
@@ -667,6 +687,7 @@ impl Matchmaker {
         };
         for &(region, latency) in &t.latencies {
             self.pools[t.mode][region].insert((t.key, id), entry(latency));
+            self.pool_changes[t.mode][region] += 1;
         }
         self.deadlines
             .insert((t.enqueued_ms + rules.ticket_timeout_ms, id));
@@ -690,6 +711,7 @@ impl Matchmaker {
         debug_assert_eq!(t.status, TicketStatus::Searching);
         for &(region, _) in &t.latencies {
             self.pools[t.mode][region].remove(&(t.key, id));
+            self.pool_changes[t.mode][region] += 1;
         }
         let rules = &self.config.modes[t.mode];
         self.deadlines
@@ -733,6 +755,23 @@ impl Matchmaker {
                 match_id,
                 at_ms: now,
             }));
+    }
+
+    /// What an examination of `id` at `now` depends on besides the ticket itself.
+    fn look(&self, id: TicketId, now: Millis) -> (u64, u32, u16, u64) {
+        let t = &self.tickets[&id];
+        let caps = self.config.modes[t.mode].caps_at(now - t.enqueued_ms);
+        let changes = t
+            .latencies
+            .iter()
+            .map(|&(r, _)| self.pool_changes[t.mode][r])
+            .fold(0u64, u64::wrapping_add);
+        (
+            caps.skill.to_bits(),
+            caps.latency_ms,
+            caps.team_min,
+            changes,
+        )
     }
 
     /// Sets the next examination of a ticket that found no match: when a cap next
