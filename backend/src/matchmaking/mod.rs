@@ -27,9 +27,9 @@
 //! * **Matching.** Each tick examines the due tickets oldest first (new and returned
 //!   tickets at once, others when a cap relaxes and at least every
 //!   `recheck_interval_ms`; a re-examination is skipped in O(regions) when the ticket's
-//!   caps and its pools are unchanged since its last fruitless one). An examined ticket is the *anchor*; its caps at its wait
-//!   apply (FlexMatch `expansionAgeSelection: oldest` when the anchor is the oldest,
-//!   stricter otherwise). In each region under its latency cap, best latency first, the
+//!   caps and its pools are unchanged since its last fruitless one). An examined ticket
+//!   is the *anchor*; its caps at its wait apply (FlexMatch `expansionAgeSelection:
+//!   oldest` when the anchor is the oldest, stricter otherwise). In each region under its latency cap, best latency first, the
 //!   `candidate_window` tickets nearest in rating within the skill cap are gathered and
 //!   taken **oldest first** while the spread stays under the cap, the latency under the
 //!   cap and the parties still fit the teams, up to a full match. A full match in the
