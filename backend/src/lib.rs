@@ -14,11 +14,13 @@
 //! ([`queue`]: SQS and embedded) and the profile store ([`profiles`]: DynamoDB and
 //! embedded), each behind one contract suite, the fetch of oversized results
 //! ([`blobs`]: S3 and a directory), the AWS configuration ([`aws`]) and `backend init`'s
-//! resource creation ([`provision`]). Matchmaking, placement, the result consumer and
-//! the HTTP API arrive with their issues.
+//! resource creation ([`provision`]), and the sans-IO matchmaking core
+//! ([`matchmaking`]). Placement, the result consumer and the HTTP API arrive with their
+//! issues.
 
 pub mod aws;
 pub mod blobs;
+pub mod matchmaking;
 pub mod profiles;
 pub mod provision;
 pub mod queue;
