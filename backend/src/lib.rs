@@ -14,6 +14,7 @@
 //! placement, the result consumer, the profile store and the HTTP API arrive with their
 //! issues.
 
+pub mod consumer;
 pub mod profiles;
 pub mod queue;
 pub mod rankings;
