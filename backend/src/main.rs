@@ -82,6 +82,8 @@ enum RankingsKind {
     Redis,
 }
 
+// The names are the flag's values (`after-receive`, …), hence the common prefix.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum PauseAt {
     /// After a message is received and decoded.
@@ -263,7 +265,10 @@ async fn open_rankings(stores: &StoreArgs) -> anyhow::Result<Arc<dyn Rankings>> 
                 .get_connection_manager()
                 .await
                 .with_context(|| format!("connecting to Redis at {url}"))?;
-            Ok(Arc::new(RedisRankings::new(conn, stores.redis_prefix.clone())))
+            Ok(Arc::new(RedisRankings::new(
+                conn,
+                stores.redis_prefix.clone(),
+            )))
         }
     }
 }

@@ -212,14 +212,21 @@ pub fn open_blob(
     if bytes.len() as u64 != s3.size {
         return Err(Rejection::new(
             "blob_mismatch",
-            format!("object is {} bytes, the pointer says {}", bytes.len(), s3.size),
+            format!(
+                "object is {} bytes, the pointer says {}",
+                bytes.len(),
+                s3.size
+            ),
         ));
     }
     let digest = hex::encode(Sha256::digest(bytes));
     if !digest.eq_ignore_ascii_case(&s3.sha256) {
         return Err(Rejection::new(
             "blob_mismatch",
-            format!("object has SHA-256 {digest}, the pointer says {}", s3.sha256),
+            format!(
+                "object has SHA-256 {digest}, the pointer says {}",
+                s3.sha256
+            ),
         ));
     }
     match decode(bytes, keyring)? {

@@ -173,8 +173,10 @@ impl Pipeline {
                 Err(ApplyExactlyOnceError::WrongPlayers(e)) => {
                     return Outcome::Reject(Rejection::new("players_mismatch", e));
                 }
-                Err(e @ (ApplyExactlyOnceError::Store(_)
-                | ApplyExactlyOnceError::TooManyConflicts { .. })) => {
+                Err(
+                    e @ (ApplyExactlyOnceError::Store(_)
+                    | ApplyExactlyOnceError::TooManyConflicts { .. }),
+                ) => {
                     return retry(match_id, e);
                 }
             };

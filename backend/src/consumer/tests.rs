@@ -92,9 +92,17 @@ fn hmac_hex(secret: &[u8], bytes: &[u8]) -> String {
     // HMAC-SHA256 by hand (RFC 2104), to forge a valid MAC over an invalid result.
     let mut key = [0u8; 64];
     key[..secret.len()].copy_from_slice(secret);
-    let inner: Vec<u8> = key.iter().map(|b| b ^ 0x36).chain(bytes.iter().copied()).collect();
+    let inner: Vec<u8> = key
+        .iter()
+        .map(|b| b ^ 0x36)
+        .chain(bytes.iter().copied())
+        .collect();
     let inner = Sha256::digest(&inner);
-    let outer: Vec<u8> = key.iter().map(|b| b ^ 0x5c).chain(inner.iter().copied()).collect();
+    let outer: Vec<u8> = key
+        .iter()
+        .map(|b| b ^ 0x5c)
+        .chain(inner.iter().copied())
+        .collect();
     hex::encode(Sha256::digest(&outer))
 }
 
@@ -115,13 +123,24 @@ fn blobs_are_checked_against_their_pointer() {
     };
     let sha = hex::encode(Sha256::digest(&bytes));
     let len = bytes.len() as u64;
-    assert_eq!(open_blob(&bytes, &pointer(len, sha.clone(), "m-2"), &ring).unwrap(), r);
     assert_eq!(
-        reason(open_blob(&bytes, &pointer(len + 1, sha.clone(), "m-2"), &ring)),
+        open_blob(&bytes, &pointer(len, sha.clone(), "m-2"), &ring).unwrap(),
+        r
+    );
+    assert_eq!(
+        reason(open_blob(
+            &bytes,
+            &pointer(len + 1, sha.clone(), "m-2"),
+            &ring
+        )),
         "blob_mismatch"
     );
     assert_eq!(
-        reason(open_blob(&bytes, &pointer(len, "00".repeat(32), "m-2"), &ring)),
+        reason(open_blob(
+            &bytes,
+            &pointer(len, "00".repeat(32), "m-2"),
+            &ring
+        )),
         "blob_mismatch"
     );
     assert_eq!(
@@ -159,5 +178,8 @@ fn placements_must_exist_and_name_the_players() {
     };
     assert!(check_placement(&r, Some(&record)).is_ok());
     record.players[1].player_id = "intruder".to_owned();
-    assert_eq!(reason(check_placement(&r, Some(&record))), "players_mismatch");
+    assert_eq!(
+        reason(check_placement(&r, Some(&record))),
+        "players_mismatch"
+    );
 }
