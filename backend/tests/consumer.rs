@@ -554,7 +554,10 @@ fn wait_exit(mut child: Child, rx: &mpsc::Receiver<String>) -> String {
 /// nothing is lost and the final state equals one application of each result.
 #[tokio::test]
 async fn sigkill_at_every_step_loses_nothing_and_applies_once() {
-    let results = overlapping(8);
+    // The first match (where the consumer pauses) has players of its own, so only the
+    // rewrite after a duplicate can put them on the boards.
+    let mut results = vec![result(100, &["solo-a".to_owned(), "solo-b".to_owned()])];
+    results.extend(overlapping(8));
     let truth = expected(&results).await;
     for step in ["after-receive", "after-commit", "after-rankings"] {
         let dir = temp_dir("crash");
@@ -574,14 +577,14 @@ async fn sigkill_at_every_step_loses_nothing_and_applies_once() {
         let mut child = consume(&dir, &keys, Some(step));
         let rx = lines(&mut child);
         let paused = wait_line(&rx, "paused at ").expect("the consumer pauses");
-        assert_eq!(paused, format!("paused at {step} match=m-0"));
+        assert_eq!(paused, format!("paused at {step} match=m-100"));
         child.kill().unwrap();
         child.wait().unwrap();
 
         // Where exactly it stopped: the commit happened or not, the ranks were written or not.
         {
             let stores = Stores::open(&dir);
-            let committed = stores.profiles.is_applied("m-0").await.unwrap();
+            let committed = stores.profiles.is_applied("m-100").await.unwrap();
             assert_eq!(committed, step != "after-receive", "{step}");
             let ranked = !stores.rankings.boards().await.unwrap().is_empty();
             assert_eq!(ranked, step == "after-rankings", "{step}");
@@ -598,7 +601,7 @@ async fn sigkill_at_every_step_loses_nothing_and_applies_once() {
         let counters: serde_json::Value =
             serde_json::from_str(stopped.trim_start_matches("stopped ")).unwrap();
         let replayed = u64::from(step != "after-receive");
-        assert_eq!(counters["applied"], 8 - replayed, "{step}: {stopped}");
+        assert_eq!(counters["applied"], 9 - replayed, "{step}: {stopped}");
         assert_eq!(counters["duplicates"], 1 + replayed, "{step}: {stopped}");
 
         let stores = Stores::open(&dir);
