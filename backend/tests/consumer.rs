@@ -695,3 +695,132 @@ impl Stores {
         rankings
     }
 }
+
+/// `send-result` signs a result file with the active key and queues it; `consume`
+/// applies it. Bad command lines stop with a message naming the problem, and touch
+/// nothing.
+#[tokio::test]
+async fn send_result_then_consume_and_bad_command_lines() {
+    let dir = temp_dir("cli");
+    let keys = dir.join("keys");
+    std::fs::write(&keys, keyring_spec()).unwrap();
+    let r = result(7, &["p1".to_owned(), "p2".to_owned()]);
+    {
+        let stores = Stores::open(&dir);
+        stores.place(std::slice::from_ref(&r)).await;
+    }
+    let file = dir.join("result.json");
+    std::fs::write(&file, serde_json::to_string(&r).unwrap()).unwrap();
+    let backend = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&dir)
+            .env_remove("RESULT_KEYRING")
+            .env_remove("RESULT_KEYRING_FILE")
+            .output()
+            .unwrap()
+    };
+    let keys_arg = keys.to_str().unwrap();
+    let out = backend(&[
+        "send-result",
+        "--keyring-file",
+        keys_arg,
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("sent id="));
+
+    let refused = [
+        (
+            vec![
+                "consume",
+                "--keyring-file",
+                keys_arg,
+                "--queue",
+                "sqs",
+                "--queue-url",
+                "http://q",
+            ],
+            "not built in this binary yet",
+        ),
+        (
+            vec![
+                "consume",
+                "--keyring-file",
+                keys_arg,
+                "--profiles",
+                "dynamodb",
+                "--table-prefix",
+                "t-",
+            ],
+            "not built in this binary yet",
+        ),
+        (
+            vec!["consume", "--keyring-file", keys_arg, "--queue", "sqs"],
+            "--queue-url",
+        ),
+        (vec!["consume"], "no keys"),
+        (vec!["consume", "--keyring", "k1:zz"], "parsing the keyring"),
+        (
+            vec![
+                "consume",
+                "--keyring-file",
+                keys_arg,
+                "--rankings",
+                "redis",
+                "--redis-url",
+                "nope",
+            ],
+            "not a Redis URL",
+        ),
+        (
+            vec![
+                "send-result",
+                "--keyring-file",
+                keys_arg,
+                "--file",
+                keys_arg,
+            ],
+            "is not a MatchResult",
+        ),
+    ];
+    for (args, message) in refused {
+        let out = backend(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+
+    let out = Command::new(env!("CARGO_BIN_EXE_backend"))
+        .args([
+            "consume",
+            "--stop-when-empty",
+            "--wait-secs",
+            "0",
+            "--keyring-file",
+            keys_arg,
+        ])
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"applied\":1"), "{stdout}");
+    let stores = Stores::open(&dir);
+    assert!(stores.queue.is_empty());
+    assert_eq!(
+        state(&stores.profiles, &stores.rankings).await,
+        expected(std::slice::from_ref(&r)).await
+    );
+}
