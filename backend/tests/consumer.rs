@@ -824,3 +824,126 @@ async fn send_result_then_consume_and_bad_command_lines() {
         expected(std::slice::from_ref(&r)).await
     );
 }
+
+/// A batch slower than its visibility timeout keeps its message: the extender renews
+/// the visibility, so a concurrent receive over three timeouts finds nothing, and the
+/// message is applied and deleted once the batch finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_batch_keeps_its_messages_invisible() {
+    let dir = temp_dir("slow");
+    let stores = Stores::open(&dir);
+    let results = overlapping(1);
+    stores.place(&results).await;
+    stores
+        .queue
+        .send(&body(&keyring(), &results[0]))
+        .await
+        .unwrap();
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (hook_reached, hook_release) = (Arc::clone(&reached), Arc::clone(&release));
+    let hook: consumer::StepHook = Arc::new(move |step, _| {
+        if step != consumer::Step::AfterReceive {
+            return Box::pin(async {});
+        }
+        hook_reached.notify_one();
+        let release = Arc::clone(&hook_release);
+        Box::pin(async move { release.notified().await })
+    });
+    let pipeline = Arc::new(Pipeline {
+        hook: Some(hook),
+        ..Arc::into_inner(stores.pipeline(Arc::new(stores.rankings.clone()))).unwrap()
+    });
+    let queue = stores.queue.clone();
+    let run =
+        tokio::spawn(
+            async move { drain_with(&queue, pipeline, 1, Duration::from_millis(300)).await },
+        );
+    tokio::time::timeout(DEADLINE, reached.notified())
+        .await
+        .expect("the worker reaches the hook");
+    let stolen = stores
+        .queue
+        .receive(1, Duration::from_millis(900), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        stolen.is_empty(),
+        "the slow batch's message was delivered again"
+    );
+    release.notify_one();
+    let counters = run.await.unwrap();
+    assert_eq!((counters.received, counters.applied), (1, 1));
+    assert!(stores.queue.is_empty());
+}
+
+/// Shutdown while a batch is in hand: the batch is finished (applied, deleted), no
+/// further receive happens, and `run` returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_batch_in_hand_and_receives_no_more() {
+    let dir = temp_dir("shutdown");
+    let stores = Stores::open(&dir);
+    let results = overlapping(2);
+    stores.place(&results).await;
+    let ring = keyring();
+    stores.queue.send(&body(&ring, &results[0])).await.unwrap();
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (hook_reached, hook_release) = (Arc::clone(&reached), Arc::clone(&release));
+    let hook: consumer::StepHook = Arc::new(move |step, _| {
+        if step != consumer::Step::AfterReceive {
+            return Box::pin(async {});
+        }
+        hook_reached.notify_one();
+        let release = Arc::clone(&hook_release);
+        Box::pin(async move { release.notified().await })
+    });
+    let pipeline = Arc::new(Pipeline {
+        hook: Some(hook),
+        ..Arc::into_inner(stores.pipeline(Arc::new(stores.rankings.clone()))).unwrap()
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let counters = Arc::new(Counters::default());
+    let run = tokio::spawn(consumer::run(
+        Arc::new(stores.queue.clone()),
+        pipeline,
+        // One worker: it holds the batch, so no idle worker polls while the shutdown
+        // signal travels from the stopper task.
+        ConsumerConfig {
+            workers: 1,
+            ..ConsumerConfig::default()
+        },
+        Arc::clone(&counters),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tokio::time::timeout(DEADLINE, reached.notified())
+        .await
+        .expect("a worker reaches the hook");
+    stop.send(()).unwrap();
+    // Sent after the shutdown: nobody may receive it.
+    stores.queue.send(&body(&ring, &results[1])).await.unwrap();
+    release.notify_one();
+    tokio::time::timeout(DEADLINE, run)
+        .await
+        .expect("run returns after shutdown")
+        .unwrap()
+        .unwrap();
+    let counters = counters.snapshot();
+    assert_eq!((counters.received, counters.applied), (1, 1));
+    assert!(
+        stores
+            .profiles
+            .is_applied(&results[0].match_id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stores.queue.len(), 1, "the later message stays queued");
+    let left = stores
+        .queue
+        .receive(1, Duration::ZERO, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(left[0].receive_count, 1, "never delivered before");
+}
