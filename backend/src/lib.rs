@@ -14,12 +14,14 @@
 //! ([`queue`]: SQS and embedded) and the profile store ([`profiles`]: DynamoDB and
 //! embedded), each behind one contract suite, the fetch of oversized results
 //! ([`blobs`]: S3 and a directory), the AWS configuration ([`aws`]) and `backend init`'s
-//! resource creation ([`provision`]), and the sans-IO matchmaking core
-//! ([`matchmaking`]). Placement, the result consumer and the HTTP API arrive with their
-//! issues.
+//! resource creation ([`provision`]), the result consumer ([`consumer`]: decode, verify,
+//! check the placement, apply exactly once, write the rankings; the `backend` binary
+//! runs it) and the sans-IO matchmaking core ([`matchmaking`]). Placement and the HTTP
+//! API arrive with issue 6.
 
 pub mod aws;
 pub mod blobs;
+pub mod consumer;
 pub mod matchmaking;
 pub mod profiles;
 pub mod provision;

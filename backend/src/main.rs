@@ -1,0 +1,372 @@
+//! The `backend` binary: the match-result consumer and its tools.
+//!
+//! **What it is:** a clap CLI over the library. `consume` runs the result consumer
+//! ([`backend::consumer::run`]) on the chosen stores; `rebuild-rankings` recreates every
+//! leaderboard from the profile store; `send-result` signs a result file and sends it
+//! to the queue (a development and test helper).
+//!
+//! **What it is not (yet):** the HTTP API and matchmaking arrive with their issues; the
+//! SQS queue and the DynamoDB profile store are selectable by flag but not built into
+//! this binary yet (the flags fail with a message saying so).
+//!
+//! With the embedded stores, `--data-dir D` holds `D/queue`, `D/profiles` and
+//! `D/rankings`; each is locked by the process that opens it, so `send-result` cannot
+//! write to an embedded queue while `consume` runs on it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use backend::consumer::{self, ConsumerConfig, Counters, Pipeline, Step, StepHook};
+use backend::profiles::{EmbeddedProfiles, ProfileStore};
+use backend::queue::{EmbeddedQueue, MAX_BATCH, MAX_WAIT, ResultQueue};
+use backend::rankings::{DEFAULT_KEY_PREFIX, EmbeddedRankings, Rankings, RedisRankings};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use protocol::result::{Keyring, MatchResult, ResultMessage};
+
+/// Deliveries after which the embedded queue moves a message to its DLQ, by default.
+const DEFAULT_MAX_RECEIVES: u32 = 5;
+
+/// The matchmaking and rankings backend.
+#[derive(Debug, Parser)]
+#[command(name = "backend", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Consume match results: verify, apply to profiles exactly once, publish rankings.
+    Consume(ConsumeArgs),
+    /// Recreate every leaderboard from the profile store (after Redis lost data).
+    RebuildRankings {
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+    /// Sign a match-result JSON file with the active key and send it to the queue.
+    SendResult {
+        /// The `MatchResult` JSON file.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum QueueKind {
+    /// The embedded queue under `--data-dir`.
+    Embedded,
+    /// Amazon SQS (`--queue-url`).
+    Sqs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProfilesKind {
+    /// The embedded profile store under `--data-dir`.
+    Embedded,
+    /// Amazon DynamoDB (`--table-prefix`).
+    Dynamodb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RankingsKind {
+    /// The embedded rankings under `--data-dir`.
+    Embedded,
+    /// Redis (`--redis-url`).
+    Redis,
+}
+
+// The names are the flag's values (`after-receive`, …), hence the common prefix.
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PauseAt {
+    /// After a message is received and decoded.
+    AfterReceive,
+    /// After the profile commit, before the rankings write.
+    AfterCommit,
+    /// After the rankings write, before the delete.
+    AfterRankings,
+}
+
+impl PauseAt {
+    fn step(self) -> Step {
+        match self {
+            PauseAt::AfterReceive => Step::AfterReceive,
+            PauseAt::AfterCommit => Step::AfterCommit,
+            PauseAt::AfterRankings => Step::AfterRankings,
+        }
+    }
+}
+
+/// Which stores to use, and where.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Directory of the embedded stores (`queue/`, `profiles/`, `rankings/` inside).
+    #[arg(long, env = "BACKEND_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// The result queue.
+    #[arg(long, value_enum, default_value = "embedded")]
+    queue: QueueKind,
+    /// The SQS queue URL (with `--queue sqs`).
+    #[arg(long, env = "RESULT_QUEUE_URL")]
+    queue_url: Option<String>,
+    /// Deliveries before the embedded queue dead-letters a message
+    /// (`max_receives_exceeded`); SQS uses its redrive policy instead.
+    #[arg(long, default_value_t = DEFAULT_MAX_RECEIVES)]
+    max_receives: u32,
+    /// The profile store.
+    #[arg(long, value_enum, default_value = "embedded")]
+    profiles: ProfilesKind,
+    /// DynamoDB table name prefix (with `--profiles dynamodb`).
+    #[arg(long, env = "TABLE_PREFIX")]
+    table_prefix: Option<String>,
+    /// The rankings store.
+    #[arg(long, value_enum, default_value = "embedded")]
+    rankings: RankingsKind,
+    /// Redis URL (with `--rankings redis`), e.g. `redis://127.0.0.1:6379`.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
+    /// Prefix of the rankings' Redis keys.
+    #[arg(long, default_value = DEFAULT_KEY_PREFIX)]
+    redis_prefix: String,
+}
+
+/// Where the result keys come from: `id:hexsecret[,id:hexsecret…]`, the first active.
+#[derive(Debug, Args)]
+struct KeyArgs {
+    /// The keyring itself.
+    #[arg(long, env = "RESULT_KEYRING", hide_env_values = true)]
+    keyring: Option<String>,
+    /// A file holding the keyring (preferred over `--keyring`'s command line).
+    #[arg(long, env = "RESULT_KEYRING_FILE", conflicts_with = "keyring")]
+    keyring_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ConsumeArgs {
+    #[command(flatten)]
+    stores: StoreArgs,
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Concurrent workers.
+    #[arg(long, default_value_t = consumer::DEFAULT_WORKERS as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: u16,
+    /// Long-poll wait per receive, in seconds (at most 20).
+    #[arg(long, default_value_t = MAX_WAIT.as_secs(), value_parser = clap::value_parser!(u64).range(0..=20))]
+    wait_secs: u64,
+    /// Visibility timeout of a received batch, in seconds (renewed while processing).
+    #[arg(long, default_value_t = consumer::DEFAULT_VISIBILITY.as_secs(), value_parser = clap::value_parser!(u64).range(1..=43_200))]
+    visibility_secs: u64,
+    /// The season results count for (adds the season boards).
+    #[arg(long, env = "SEASON")]
+    season: Option<String>,
+    /// Exit once the queue is empty (drain, then stop) instead of waiting for more.
+    #[arg(long)]
+    stop_when_empty: bool,
+    /// Test-only fault hook: print `paused at <step> match=<id>` and block forever there.
+    #[arg(long, value_enum, hide = true)]
+    pause_at: Option<PauseAt>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Consume(args) => consume(args).await,
+            Command::RebuildRankings { stores } => rebuild(&stores).await,
+            Command::SendResult { file, keys, stores } => send_result(&file, &keys, &stores).await,
+        }
+    })
+}
+
+fn keyring(keys: &KeyArgs) -> anyhow::Result<Keyring> {
+    let spec = match (&keys.keyring, &keys.keyring_file) {
+        (_, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading --keyring-file {}", path.display()))?,
+        (Some(spec), None) => spec.clone(),
+        (None, None) => bail!("no keys: pass --keyring-file or --keyring (RESULT_KEYRING)"),
+    };
+    Keyring::parse(spec.trim()).context("parsing the keyring")
+}
+
+fn not_built(flag: &str) -> anyhow::Error {
+    anyhow::anyhow!("{flag} is not built in this binary yet; use the embedded choice")
+}
+
+fn open_queue(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ResultQueue>> {
+    match stores.queue {
+        QueueKind::Embedded => {
+            let dir = stores.data_dir.join("queue");
+            let queue = EmbeddedQueue::open(&dir, stores.max_receives)
+                .with_context(|| format!("opening the embedded queue in {}", dir.display()))?;
+            Ok(Arc::new(queue))
+        }
+        QueueKind::Sqs => {
+            if stores.queue_url.is_none() {
+                bail!("--queue sqs needs --queue-url");
+            }
+            Err(not_built("--queue sqs"))
+        }
+    }
+}
+
+fn open_profiles(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ProfileStore>> {
+    match stores.profiles {
+        ProfilesKind::Embedded => {
+            let dir = stores.data_dir.join("profiles");
+            let profiles = EmbeddedProfiles::open(&dir)
+                .with_context(|| format!("opening the embedded profiles in {}", dir.display()))?;
+            Ok(Arc::new(profiles))
+        }
+        ProfilesKind::Dynamodb => {
+            if stores.table_prefix.is_none() {
+                bail!("--profiles dynamodb needs --table-prefix");
+            }
+            Err(not_built("--profiles dynamodb"))
+        }
+    }
+}
+
+async fn open_rankings(stores: &StoreArgs) -> anyhow::Result<Arc<dyn Rankings>> {
+    match stores.rankings {
+        RankingsKind::Embedded => {
+            let dir = stores.data_dir.join("rankings");
+            let rankings = EmbeddedRankings::open(&dir)
+                .with_context(|| format!("opening the embedded rankings in {}", dir.display()))?;
+            Ok(Arc::new(rankings))
+        }
+        RankingsKind::Redis => {
+            let Some(url) = &stores.redis_url else {
+                bail!("--rankings redis needs --redis-url (REDIS_URL)");
+            };
+            if stores.redis_prefix.is_empty() || stores.redis_prefix.contains(['{', '}']) {
+                bail!("--redis-prefix must be non-empty and free of braces");
+            }
+            let client = redis::Client::open(url.as_str())
+                .with_context(|| format!("--redis-url {url:?} is not a Redis URL"))?;
+            let conn = client
+                .get_connection_manager()
+                .await
+                .with_context(|| format!("connecting to Redis at {url}"))?;
+            Ok(Arc::new(RedisRankings::new(
+                conn,
+                stores.redis_prefix.clone(),
+            )))
+        }
+    }
+}
+
+/// The `--pause-at` hook: announce the pause on stdout, then never return.
+fn pause_hook(at: Step) -> StepHook {
+    Arc::new(move |step, match_id| {
+        if step != at {
+            return Box::pin(async {});
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "paused at {} match={match_id}", step.name());
+        let _ = out.flush();
+        Box::pin(std::future::pending())
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("consumer: shutting down (finishing batches in hand)");
+}
+
+async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
+    // Everything is parsed and opened before the first receive.
+    let keyring = keyring(&args.keys)?;
+    let queue = open_queue(&args.stores)?;
+    let profiles = open_profiles(&args.stores)?;
+    let rankings = open_rankings(&args.stores).await?;
+    let pipeline = Arc::new(Pipeline {
+        keyring,
+        profiles,
+        rankings,
+        blobs: None,
+        season: args.season,
+        hook: args.pause_at.map(|at| pause_hook(at.step())),
+    });
+    let config = ConsumerConfig {
+        workers: usize::from(args.workers),
+        batch: MAX_BATCH,
+        wait: Duration::from_secs(args.wait_secs),
+        visibility: Duration::from_secs(args.visibility_secs),
+        stop_when_empty: args.stop_when_empty,
+    };
+    let counters = Arc::new(Counters::default());
+    consumer::run(
+        queue,
+        pipeline,
+        config,
+        Arc::clone(&counters),
+        shutdown_signal(),
+    )
+    .await
+    .context("consumer loop")?;
+    let snapshot = serde_json::to_string(&counters.snapshot()).context("counters")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "stopped {snapshot}")?;
+    out.flush()?;
+    Ok(())
+}
+
+async fn rebuild(stores: &StoreArgs) -> anyhow::Result<()> {
+    let profiles = open_profiles(stores)?;
+    let rankings = open_rankings(stores).await?;
+    let report = consumer::rebuild_rankings(&*profiles, &*rankings, consumer::REBUILD_PAGE)
+        .await
+        .context("rebuilding the rankings")?;
+    println!(
+        "rebuilt boards={} entries={} profiles={}",
+        report.boards, report.entries, report.profiles
+    );
+    Ok(())
+}
+
+async fn send_result(file: &Path, keys: &KeyArgs, stores: &StoreArgs) -> anyhow::Result<()> {
+    let keyring = keyring(keys)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let result: MatchResult = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a MatchResult", file.display()))?;
+    let signed = keyring
+        .sign(result)
+        .with_context(|| format!("{} breaks a result rule", file.display()))?;
+    let queue = open_queue(stores)?;
+    let id = queue
+        .send(&ResultMessage::Inline(signed).to_json())
+        .await
+        .context("sending the result")?;
+    println!("sent id={}", id.0);
+    Ok(())
+}
