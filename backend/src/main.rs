@@ -1,13 +1,14 @@
 //! The `backend` binary: the match-result consumer and its tools.
 //!
-//! **What it is:** a clap CLI over the library. `consume` runs the result consumer
-//! ([`backend::consumer::run`]) on the chosen stores; `rebuild-rankings` recreates every
-//! leaderboard from the profile store; `send-result` signs a result file and sends it
-//! to the queue (a development and test helper).
+//! **What it is:** a clap CLI over the library. `init` creates the DynamoDB tables, the
+//! SQS queues (with DLQ and redrive policy) and the S3 bucket, idempotently;
+//! `consume` runs the result consumer ([`backend::consumer::run`]) on the chosen stores
+//! (embedded, or SQS + DynamoDB + S3, with embedded or Redis rankings);
+//! `rebuild-rankings` recreates every leaderboard from the profile store; `send-result`
+//! signs a result file and sends it to the queue (a development and test helper).
+//! AWS clients come from `aws-config`, so `AWS_ENDPOINT_URL*` point them elsewhere.
 //!
-//! **What it is not (yet):** the HTTP API and matchmaking arrive with their issues; the
-//! SQS queue and the DynamoDB profile store are selectable by flag but not built into
-//! this binary yet (the flags fail with a message saying so).
+//! **What it is not (yet):** the HTTP API and matchmaking arrive with issue 6.
 //!
 //! With the embedded stores, `--data-dir D` holds `D/queue`, `D/profiles` and
 //! `D/rankings`; each is locked by the process that opens it, so `send-result` cannot
@@ -19,9 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use backend::blobs::{DirBlobs, ResultBlobs, S3Blobs};
 use backend::consumer::{self, ConsumerConfig, Counters, Pipeline, Step, StepHook};
-use backend::profiles::{EmbeddedProfiles, ProfileStore};
-use backend::queue::{EmbeddedQueue, MAX_BATCH, MAX_WAIT, ResultQueue};
+use backend::profiles::{DynamoProfiles, DynamoTables, EmbeddedProfiles, ProfileStore};
+use backend::provision::{self, ProvisionConfig};
+use backend::queue::{EmbeddedQueue, MAX_BATCH, MAX_WAIT, ResultQueue, SqsQueue, SqsQueueConfig};
 use backend::rankings::{DEFAULT_KEY_PREFIX, EmbeddedRankings, Rankings, RedisRankings};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use protocol::result::{Keyring, MatchResult, ResultMessage};
@@ -39,6 +42,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create the tables, queues and bucket the backend needs (idempotent).
+    Init(InitArgs),
     /// Consume match results: verify, apply to profiles exactly once, publish rankings.
     Consume(ConsumeArgs),
     /// Recreate every leaderboard from the profile store (after Redis lost data).
@@ -116,6 +121,16 @@ struct StoreArgs {
     /// The SQS queue URL (with `--queue sqs`).
     #[arg(long, env = "RESULT_QUEUE_URL")]
     queue_url: Option<String>,
+    /// The SQS dead-letter queue URL (with `--queue sqs`).
+    #[arg(long, env = "RESULT_DLQ_URL")]
+    dlq_url: Option<String>,
+    /// The SQS queues are FIFO queues.
+    #[arg(long)]
+    fifo: bool,
+    /// The S3 bucket of oversized results (read with `--queue sqs`; without it, pointer
+    /// messages wait for the redrive policy).
+    #[arg(long, env = "RESULTS_BUCKET")]
+    results_bucket: Option<String>,
     /// Deliveries before the embedded queue dead-letters a message
     /// (`max_receives_exceeded`); SQS uses its redrive policy instead.
     #[arg(long, default_value_t = DEFAULT_MAX_RECEIVES)]
@@ -146,6 +161,22 @@ struct KeyArgs {
     /// A file holding the keyring (preferred over `--keyring`'s command line).
     #[arg(long, env = "RESULT_KEYRING_FILE", conflicts_with = "keyring")]
     keyring_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// Prefix of every table and queue name (say `prod-`).
+    #[arg(long, env = "TABLE_PREFIX", default_value = "")]
+    prefix: String,
+    /// The S3 bucket for oversized results (globally unique).
+    #[arg(long, env = "RESULTS_BUCKET")]
+    bucket: String,
+    /// FIFO queues instead of standard ones.
+    #[arg(long)]
+    fifo: bool,
+    /// Receives of one message before SQS moves it to the DLQ.
+    #[arg(long, default_value_t = provision::DEFAULT_MAX_RECEIVE_COUNT)]
+    max_receive_count: u32,
 }
 
 #[derive(Debug, Args)]
@@ -189,6 +220,7 @@ fn main() -> anyhow::Result<()> {
         .context("starting the tokio runtime")?;
     runtime.block_on(async {
         match cli.command {
+            Command::Init(args) => init(args).await,
             Command::Consume(args) => consume(args).await,
             Command::RebuildRankings { stores } => rebuild(&stores).await,
             Command::SendResult { file, keys, stores } => send_result(&file, &keys, &stores).await,
@@ -206,11 +238,34 @@ fn keyring(keys: &KeyArgs) -> anyhow::Result<Keyring> {
     Keyring::parse(spec.trim()).context("parsing the keyring")
 }
 
-fn not_built(flag: &str) -> anyhow::Error {
-    anyhow::anyhow!("{flag} is not built in this binary yet; use the embedded choice")
+async fn sdk_config() -> anyhow::Result<aws_config::SdkConfig> {
+    backend::aws::load_sdk_config()
+        .await
+        .context("loading the AWS configuration")
 }
 
-fn open_queue(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ResultQueue>> {
+async fn init(args: InitArgs) -> anyhow::Result<()> {
+    let config = ProvisionConfig {
+        fifo: args.fifo,
+        max_receive_count: args.max_receive_count,
+        ..ProvisionConfig::new(&args.prefix, &args.bucket)
+    };
+    let sdk = sdk_config().await?;
+    let made = provision::init(&sdk, &config)
+        .await
+        .context("creating the backend's AWS resources")?;
+    println!("table-prefix={}", args.prefix);
+    for table in made.tables.all() {
+        println!("table={table}");
+    }
+    println!("queue-url={}", made.queue.queue_url);
+    println!("dlq-url={}", made.queue.dlq_url);
+    println!("dlq-arn={}", made.dlq_arn);
+    println!("bucket={}", made.bucket);
+    Ok(())
+}
+
+async fn open_queue(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ResultQueue>> {
     match stores.queue {
         QueueKind::Embedded => {
             let dir = stores.data_dir.join("queue");
@@ -219,15 +274,23 @@ fn open_queue(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ResultQueue>> {
             Ok(Arc::new(queue))
         }
         QueueKind::Sqs => {
-            if stores.queue_url.is_none() {
-                bail!("--queue sqs needs --queue-url");
-            }
-            Err(not_built("--queue sqs"))
+            let (Some(queue_url), Some(dlq_url)) = (&stores.queue_url, &stores.dlq_url) else {
+                bail!("--queue sqs needs --queue-url and --dlq-url");
+            };
+            let sdk = sdk_config().await?;
+            Ok(Arc::new(SqsQueue::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                SqsQueueConfig {
+                    queue_url: queue_url.clone(),
+                    dlq_url: dlq_url.clone(),
+                    fifo: stores.fifo,
+                },
+            )))
         }
     }
 }
 
-fn open_profiles(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ProfileStore>> {
+async fn open_profiles(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ProfileStore>> {
     match stores.profiles {
         ProfilesKind::Embedded => {
             let dir = stores.data_dir.join("profiles");
@@ -236,11 +299,33 @@ fn open_profiles(stores: &StoreArgs) -> anyhow::Result<Arc<dyn ProfileStore>> {
             Ok(Arc::new(profiles))
         }
         ProfilesKind::Dynamodb => {
-            if stores.table_prefix.is_none() {
-                bail!("--profiles dynamodb needs --table-prefix");
-            }
-            Err(not_built("--profiles dynamodb"))
+            let Some(prefix) = &stores.table_prefix else {
+                bail!("--profiles dynamodb needs --table-prefix (TABLE_PREFIX)");
+            };
+            let sdk = sdk_config().await?;
+            Ok(Arc::new(DynamoProfiles::new(
+                aws_sdk_dynamodb::Client::new(&sdk),
+                DynamoTables::with_prefix(prefix),
+            )))
         }
+    }
+}
+
+/// Where pointer messages' results are read: the results bucket with SQS, else
+/// `--data-dir`/`blobs` (what a local reporter writes in place of S3).
+async fn open_blobs(stores: &StoreArgs) -> anyhow::Result<Option<Arc<dyn ResultBlobs>>> {
+    match (&stores.results_bucket, stores.queue) {
+        (Some(bucket), _) => {
+            let sdk = sdk_config().await?;
+            Ok(Some(Arc::new(S3Blobs::new(
+                backend::aws::s3_client(&sdk),
+                bucket.clone(),
+            ))))
+        }
+        (None, QueueKind::Embedded) => {
+            Ok(Some(Arc::new(DirBlobs::new(stores.data_dir.join("blobs")))))
+        }
+        (None, QueueKind::Sqs) => Ok(None),
     }
 }
 
@@ -305,14 +390,15 @@ async fn shutdown_signal() {
 async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
     // Everything is parsed and opened before the first receive.
     let keyring = keyring(&args.keys)?;
-    let queue = open_queue(&args.stores)?;
-    let profiles = open_profiles(&args.stores)?;
+    let queue = open_queue(&args.stores).await?;
+    let profiles = open_profiles(&args.stores).await?;
     let rankings = open_rankings(&args.stores).await?;
+    let blobs = open_blobs(&args.stores).await?;
     let pipeline = Arc::new(Pipeline {
         keyring,
         profiles,
         rankings,
-        blobs: None,
+        blobs,
         season: args.season,
         hook: args.pause_at.map(|at| pause_hook(at.step())),
     });
@@ -341,7 +427,7 @@ async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
 }
 
 async fn rebuild(stores: &StoreArgs) -> anyhow::Result<()> {
-    let profiles = open_profiles(stores)?;
+    let profiles = open_profiles(stores).await?;
     let rankings = open_rankings(stores).await?;
     let report = consumer::rebuild_rankings(&*profiles, &*rankings, consumer::REBUILD_PAGE)
         .await
@@ -362,7 +448,7 @@ async fn send_result(file: &Path, keys: &KeyArgs, stores: &StoreArgs) -> anyhow:
     let signed = keyring
         .sign(result)
         .with_context(|| format!("{} breaks a result rule", file.display()))?;
-    let queue = open_queue(stores)?;
+    let queue = open_queue(stores).await?;
     let id = queue
         .send(&ResultMessage::Inline(signed).to_json())
         .await

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use backend::consumer::{
-    self, BlobError, BlobSource, BoxFuture, ConsumerConfig, CounterSnapshot, Counters, Pipeline,
+    self, BlobError, BoxFuture, ConsumerConfig, CounterSnapshot, Counters, Pipeline, ResultBlobs,
 };
 use backend::profiles::{
     ApplyOutcome, EmbeddedProfiles, PlacementCheck, ProfileStore, apply_exactly_once,
@@ -377,24 +377,23 @@ struct MemoryBlobs {
     fail: Mutex<bool>,
 }
 
-impl BlobSource for MemoryBlobs {
+impl ResultBlobs for MemoryBlobs {
     fn fetch<'a>(
         &'a self,
-        bucket: &'a str,
-        key: &'a str,
-        _sha256: &'a str,
+        pointer: &'a ResultPointer,
     ) -> BoxFuture<'a, Result<Vec<u8>, BlobError>> {
+        let (bucket, key) = (&pointer.s3.bucket, &pointer.s3.key);
         let answer = if *self.fail.lock().unwrap() {
-            Err(BlobError::Backend("unreachable".to_owned()))
+            Err(BlobError::Unavailable("unreachable".to_owned()))
         } else {
             self.objects
                 .lock()
                 .unwrap()
                 .get(&(bucket.to_owned(), key.to_owned()))
                 .cloned()
-                .ok_or_else(|| BlobError::NotFound {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
+                .ok_or_else(|| BlobError::Missing {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
                 })
         };
         Box::pin(async move { answer })
@@ -718,6 +717,7 @@ async fn send_result_then_consume_and_bad_command_lines() {
             .arg(&dir)
             .env_remove("RESULT_KEYRING")
             .env_remove("RESULT_KEYRING_FILE")
+            .env_remove("TABLE_PREFIX")
             .output()
             .unwrap()
     };
@@ -747,7 +747,7 @@ async fn send_result_then_consume_and_bad_command_lines() {
                 "--queue-url",
                 "http://q",
             ],
-            "not built in this binary yet",
+            "--dlq-url",
         ),
         (
             vec![
@@ -756,10 +756,8 @@ async fn send_result_then_consume_and_bad_command_lines() {
                 keys_arg,
                 "--profiles",
                 "dynamodb",
-                "--table-prefix",
-                "t-",
             ],
-            "not built in this binary yet",
+            "--table-prefix",
         ),
         (
             vec!["consume", "--keyring-file", keys_arg, "--queue", "sqs"],
@@ -946,4 +944,130 @@ async fn shutdown_finishes_the_batch_in_hand_and_receives_no_more() {
         .await
         .unwrap();
     assert_eq!(left[0].receive_count, 1, "never delivered before");
+}
+
+/// The production path through the binary, on moto's SQS, DynamoDB and S3 and the test
+/// bed's Redis: `init` twice (idempotent), a placement written, `send-result` to SQS, a
+/// duplicate and a forged message behind it, then `consume --stop-when-empty`: the
+/// result is applied once in DynamoDB and ranked in Redis, the forgery is in the DLQ.
+#[tokio::test]
+async fn init_then_consume_on_sqs_dynamodb_and_redis() {
+    let sdk = tests::aws_config().await;
+    let redis_url = tests::require_env("REDIS_URL");
+    let prefix = format!("{}-", tests::unique_name("cons"));
+    let bucket = tests::unique_name("results");
+    let dir = temp_dir("aws-cli");
+    let keys = dir.join("keys");
+    std::fs::write(&keys, keyring_spec()).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(args)
+            .env_remove("RESULT_KEYRING")
+            .env_remove("TABLE_PREFIX")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let init = [
+        "init",
+        "--prefix",
+        prefix.as_str(),
+        "--bucket",
+        bucket.as_str(),
+    ];
+    let first = run(&init);
+    assert_eq!(run(&init), first, "a second init changes nothing");
+    let field = |name: &str| {
+        first
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name}= in {first}"))
+            .to_owned()
+    };
+    let (queue_url, dlq_url) = (field("queue-url"), field("dlq-url"));
+
+    let r = result(41, &["aws-a".to_owned(), "aws-b".to_owned()]);
+    let profiles = backend::profiles::DynamoProfiles::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        backend::profiles::DynamoTables::with_prefix(&prefix),
+    );
+    profiles.put_placement(&placement(&r)).await.unwrap();
+    let file = dir.join("result.json");
+    std::fs::write(&file, serde_json::to_string(&r).unwrap()).unwrap();
+    let redis_prefix = tests::unique_name("lb");
+    let stores: Vec<&str> = vec![
+        "--queue",
+        "sqs",
+        "--queue-url",
+        &queue_url,
+        "--dlq-url",
+        &dlq_url,
+        "--profiles",
+        "dynamodb",
+        "--table-prefix",
+        &prefix,
+        "--rankings",
+        "redis",
+        "--redis-url",
+        &redis_url,
+        "--redis-prefix",
+        &redis_prefix,
+        "--results-bucket",
+        &bucket,
+    ];
+    let keys_arg = keys.to_str().unwrap();
+    let with = |head: &[&'static str]| {
+        let mut v: Vec<&str> = head.to_vec();
+        v.extend(["--keyring-file", keys_arg]);
+        v.extend(stores.iter().copied());
+        v
+    };
+    let mut send = with(&["send-result"]);
+    send.extend(["--file", file.to_str().unwrap()]);
+    assert!(run(&send).starts_with("sent id="));
+    assert!(run(&send).starts_with("sent id="), "a duplicate delivery");
+    let forged = {
+        let signed = Keyring::new(ACTIVE.0, &[9; 32])
+            .unwrap()
+            .sign(r.clone())
+            .unwrap();
+        ResultMessage::Inline(signed).to_json()
+    };
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    sqs.send_message()
+        .queue_url(&queue_url)
+        .message_body(forged)
+        .send()
+        .await
+        .unwrap();
+
+    let mut consume = with(&["consume", "--stop-when-empty", "--wait-secs", "1"]);
+    consume.extend(["--visibility-secs", "30"]);
+    let out = run(&consume);
+    let counters: CounterSnapshot = serde_json::from_str(
+        out.lines()
+            .find_map(|l| l.strip_prefix("stopped "))
+            .unwrap_or_else(|| panic!("no stopped line in {out}")),
+    )
+    .unwrap();
+    assert_eq!(counters.applied, 1, "{counters:?}");
+    assert_eq!(counters.duplicates, 1, "{counters:?}");
+    assert_eq!(
+        counters.dead_lettered.get("bad_signature"),
+        Some(&1),
+        "{counters:?}"
+    );
+
+    // The truth: one application, computed independently.
+    let conn = tests::redis_connection().await.unwrap();
+    let rankings = RedisRankings::new(conn, redis_prefix.clone());
+    assert_eq!(
+        state(&profiles, &rankings).await,
+        expected(std::slice::from_ref(&r)).await
+    );
 }

@@ -10,7 +10,7 @@
 //!
 //! **What it is not:** no queue, store or S3 implementation (those are
 //! [`queue`](crate::queue), [`profiles`](crate::profiles), [`rankings`](crate::rankings)
-//! and whoever implements [`BlobSource`]); no rating rules ([`ratings`](crate::ratings));
+//! and [`blobs`](crate::blobs), whose [`ResultBlobs`] reads pointed-to results); no rating rules ([`ratings`](crate::ratings));
 //! no exactly-once by itself: that comes from
 //! [`apply_exactly_once`](crate::profiles::apply_exactly_once)'s one conditional commit
 //! per match id, which makes redelivery harmless.
@@ -25,11 +25,12 @@
 //! | decode | not JSON | DLQ | `malformed_json` |
 //! | decode | `schema` missing or not [`RESULT_SCHEMA_VERSION`](protocol::result::RESULT_SCHEMA_VERSION) | DLQ | `unsupported_schema_version` |
 //! | decode | JSON of the wrong shape (missing or unknown fields, wrong types) | DLQ | `malformed_result` |
-//! | fetch (pointer only) | no [`BlobSource`] configured | leave (redelivered; the redrive policy dead-letters it eventually) | — |
-//! | fetch | store or network error | leave | — |
+//! | fetch (pointer only) | no [`ResultBlobs`] configured | leave (redelivered; the redrive policy dead-letters it eventually) | — |
+//! | fetch | store or network error, or the store refuses access (an operator's fix) | leave | — |
+//! | fetch | the pointer cannot name an object (empty bucket or key, bad checksum form) | DLQ | `invalid_pointer` |
 //! | fetch | object not found, receive count < [`BLOB_MISSING_RECEIVES`] | leave (the upload may still be landing) | — |
 //! | fetch | object not found, receive count ≥ [`BLOB_MISSING_RECEIVES`] | DLQ | `blob_missing` |
-//! | fetch | size or SHA-256 differs from the pointer | DLQ | `blob_mismatch` |
+//! | fetch | size or SHA-256 differs from the pointer, or the object is too large | DLQ | `blob_mismatch` |
 //! | fetch | the object is itself a pointer, or names another match | DLQ | `pointer_mismatch` |
 //! | verify | key id not in the [`Keyring`] | DLQ | `unknown_key_id` |
 //! | verify | signature does not verify | DLQ | `bad_signature` |
@@ -95,45 +96,7 @@ impl Rejection {
     }
 }
 
-/// What a [`BlobSource`] fails with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BlobError {
-    /// No such object (yet).
-    #[error("object s3://{bucket}/{key} not found")]
-    NotFound {
-        /// The bucket.
-        bucket: String,
-        /// The key.
-        key: String,
-    },
-    /// The object's size or SHA-256 is not what the pointer promised, or it is larger
-    /// than [`MAX_RESULT_BYTES`](protocol::result::MAX_RESULT_BYTES).
-    #[error("object s3://{bucket}/{key}: {detail}")]
-    Mismatch {
-        /// The bucket.
-        bucket: String,
-        /// The key.
-        key: String,
-        /// What differs.
-        detail: String,
-    },
-    /// The backing service failed (throttling, unreachable, …); transient.
-    #[error("blob source: {0}")]
-    Backend(String),
-}
-
-/// Where the bodies of [`ResultPointer`]s are read from (S3 in production, a directory
-/// locally). Implementations check the SHA-256 themselves or leave it to the consumer,
-/// which checks it again ([`open_blob`]).
-pub trait BlobSource: Send + Sync {
-    /// The bytes of `bucket`/`key`, which must hash to `sha256` (lowercase hex).
-    fn fetch<'a>(
-        &'a self,
-        bucket: &'a str,
-        key: &'a str,
-        sha256: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<u8>, BlobError>>;
-}
+pub use crate::blobs::{BlobError, ResultBlobs};
 
 /// A decoded message body: a result still to verify, or a pointer to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use protocol::result::{Keyring, MatchResult};
 
-use super::{BlobError, BlobSource, BoxFuture, Decoded, Rejection, check_placement, decode};
+use super::{BlobError, BoxFuture, Decoded, Rejection, ResultBlobs, check_placement, decode};
 use crate::profiles::{
     ApplyExactlyOnceError, ApplyOutcome, PlacementCheck, ProfileStore, apply_exactly_once,
     ranking_updates,
@@ -72,7 +72,7 @@ pub struct Pipeline {
     /// The derived leaderboards.
     pub rankings: Arc<dyn Rankings>,
     /// Where pointer bodies are fetched; `None` leaves pointer messages for redelivery.
-    pub blobs: Option<Arc<dyn BlobSource>>,
+    pub blobs: Option<Arc<dyn ResultBlobs>>,
     /// The season results count for, if any.
     pub season: Option<String>,
     /// Test hook at each [`Step`]; `None` in production.
@@ -142,17 +142,21 @@ impl Pipeline {
         let Some(blobs) = &self.blobs else {
             return Err(retry(match_id, "a pointer message, and no blob source"));
         };
-        let s3 = &pointer.s3;
-        match blobs.fetch(&s3.bucket, &s3.key, &s3.sha256).await {
+        match blobs.fetch(pointer).await {
             Ok(bytes) => super::open_blob(&bytes, pointer, &self.keyring).map_err(Outcome::Reject),
-            Err(e @ BlobError::NotFound { .. })
-                if receive_count >= super::BLOB_MISSING_RECEIVES =>
-            {
+            Err(e @ BlobError::Missing { .. }) if receive_count >= super::BLOB_MISSING_RECEIVES => {
                 Err(Outcome::Reject(Rejection::new("blob_missing", e)))
             }
-            Err(e @ BlobError::Mismatch { .. }) => {
-                Err(Outcome::Reject(Rejection::new("blob_mismatch", e)))
+            Err(
+                e @ (BlobError::SizeMismatch { .. }
+                | BlobError::ChecksumMismatch { .. }
+                | BlobError::TooLarge { .. }),
+            ) => Err(Outcome::Reject(Rejection::new("blob_mismatch", e))),
+            Err(e @ BlobError::InvalidPointer(_)) => {
+                Err(Outcome::Reject(Rejection::new("invalid_pointer", e)))
             }
+            // Missing (still landing), unavailable, an I/O error, or refused access
+            // (an operator's fix): leave it; the redrive policy catches what never heals.
             Err(e) => Err(retry(match_id, e)),
         }
     }

@@ -60,7 +60,7 @@ pub struct Counters {
 }
 
 /// A copy of the [`Counters`] at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CounterSnapshot {
     /// Deliveries received (a redelivered message counts again).
     pub received: u64,
