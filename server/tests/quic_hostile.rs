@@ -508,12 +508,15 @@ async fn messages_illegal_in_their_state_or_channel_close_as_illegal() {
 // ---------------------------------------------------------------------------------------
 
 /// Many connections at once that never say hello: past the pending cap they are refused
-/// at once (counted as `pending_cap`), the rest time out (`HelloTimeout`), and the
-/// players in the match never miss a snapshot. Afterwards a new player gets in.
+/// at once (counted as `pending_cap`, not as a full session), the rest time out
+/// (`HelloTimeout`), and the players in the match never miss a snapshot. While the cap is
+/// full, new handshakes are refused before the TLS handshake. Afterwards a new player
+/// gets in.
 #[tokio::test]
 async fn a_hello_flood_is_capped_then_timed_out() {
     const CAP: usize = 4;
     const FLOOD: usize = 12;
+    const LATE: usize = 4;
     let mut config = config();
     config.session.max_pending = CAP;
     // Long enough that no silent connection times out while the flood is still arriving.
@@ -544,6 +547,18 @@ async fn a_hello_flood_is_capped_then_timed_out() {
     for _ in 0..10 {
         server.tick_beside(&honest).await;
     }
+    // The cap is full until the deadline: later handshakes are refused before any TLS
+    // work is spent on them.
+    assert_eq!(server.metrics.pending.get(), CAP as i64);
+    for _ in 0..LATE {
+        match server.connect().await {
+            Err(quinn::ConnectionError::ConnectionClosed(close))
+                if close.error_code == quinn::TransportErrorCode::CONNECTION_REFUSED => {}
+            Err(other) => panic!("refused otherwise: {other}"),
+            Ok(_) => panic!("a handshake completed past the pending cap"),
+        }
+        server.tick_beside(&honest).await;
+    }
     let (mut timed_out, mut refused_after) = (0, 0);
     for client in &silent {
         match client.closed_with().await {
@@ -562,9 +577,10 @@ async fn a_hello_flood_is_capped_then_timed_out() {
     server.tick_beside(&honest).await;
     assert_eq!(
         server.metrics.rejected(rejected::PENDING_CAP),
-        (FLOOD - CAP) as u64
+        (FLOOD - CAP + LATE) as u64
     );
     assert_eq!(server.metrics.rejected(rejected::SESSION_FULL), 0);
+    assert_eq!(server.metrics.closed(DisconnectReason::SessionFull), 0);
     assert_eq!(
         server.metrics.closed(DisconnectReason::HelloTimeout),
         CAP as u64

@@ -72,7 +72,9 @@ pub mod rejected {
     pub const SESSION_FULL: &str = "session_full";
     /// `Incoming::retry`: too many unvalidated handshakes.
     pub const RETRY: &str = "retry";
-    /// The admission core refused it: too many pending connections (hello flood).
+    /// Too many pending connections (hello flood): refused at the handshake
+    /// (`Incoming::refuse`) or, if its handshake was already under way, by the admission
+    /// core just after it.
     pub const PENDING_CAP: &str = "pending_cap";
     /// The handshake failed (wrong ALPN, bad Initial, timeout).
     pub const HANDSHAKE_FAILED: &str = "handshake_failed";

@@ -319,8 +319,11 @@ impl<P: PlayerSessions> Shell<P> {
     fn on_incoming(&mut self, incoming: quinn::Incoming) {
         let full =
             self.ended_at.is_some() || self.sessions.players() >= self.sessions.max_players();
+        // A hello flood holds every pending place: the core would refuse this connection
+        // once its handshake is done, so refuse it before spending a TLS handshake on it.
+        let busy = !full && self.sessions.is_pending_full();
         let decision = decide_incoming(
-            full,
+            full || busy,
             incoming.remote_address_validated(),
             incoming.may_retry(),
             self.handshaking,
@@ -328,7 +331,11 @@ impl<P: PlayerSessions> Shell<P> {
         );
         match decision {
             IncomingDecision::Refuse => {
-                self.metrics.reject(rejected::SESSION_FULL);
+                self.metrics.reject(if busy {
+                    rejected::PENDING_CAP
+                } else {
+                    rejected::SESSION_FULL
+                });
                 incoming.refuse();
             }
             IncomingDecision::Retry => {
