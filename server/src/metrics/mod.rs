@@ -73,8 +73,8 @@ pub mod rejected {
     /// `Incoming::retry`: too many unvalidated handshakes.
     pub const RETRY: &str = "retry";
     /// Too many pending connections (hello flood): refused at the handshake
-    /// (`Incoming::refuse`) or, if its handshake was already under way, by the admission
-    /// core just after it.
+    /// (`Incoming::refuse`) while handshakes in flight plus connections awaiting hello or
+    /// admission reach the cap, or by the admission core just after the handshake.
     pub const PENDING_CAP: &str = "pending_cap";
     /// The handshake failed (wrong ALPN, bad Initial, timeout).
     pub const HANDSHAKE_FAILED: &str = "handshake_failed";
