@@ -38,16 +38,11 @@ const HONEST: usize = 2;
 struct AcceptAll;
 
 impl PlayerSessions for AcceptAll {
-    fn accept(
-        &self,
-        _id: String,
-    ) -> impl std::future::Future<Output = Result<(), AcceptError>> + Send {
-        async { Ok(()) }
+    async fn accept(&self, _id: String) -> Result<(), AcceptError> {
+        Ok(())
     }
 
-    fn remove(&self, _id: String) -> impl std::future::Future<Output = ()> + Send {
-        async {}
-    }
+    async fn remove(&self, _id: String) {}
 }
 
 struct Server {
