@@ -414,22 +414,40 @@ async fn an_oversized_datagram_closes_as_too_large() {
     assert_eq!(server.metrics.closed(DisconnectReason::MessageTooLarge), 1);
 }
 
-/// Bytes that frame correctly but do not decode, as the very first frame.
+/// Bytes that frame correctly but do not decode (as the very first frame, and after the
+/// hello), a frame declaring zero bytes, and an empty datagram: each is malformed.
 #[tokio::test]
-async fn a_garbage_first_frame_closes_as_malformed() {
+async fn garbage_frames_and_empty_messages_close_as_malformed() {
     let server = start(config());
     let honest = server.honest().await;
-    let mut hostile = server.connect().await.expect("connect");
-    hostile.write(&frame(&[0xee; 40])).await;
+    let mut hostiles = Vec::new();
+    let mut garbage_first = server.connect().await.expect("connect");
+    garbage_first.write(&frame(&[0xee; 40])).await;
+    hostiles.push(("garbage as the first frame", garbage_first));
+    let mut garbage_later = server.player("psess-junk-1").await;
+    garbage_later.write(&frame(&[0xee; 40])).await;
+    hostiles.push(("garbage after the hello", garbage_later));
+    let mut empty_frame = server.player("psess-junk-2").await;
+    empty_frame.write(&0u32.to_le_bytes()).await;
+    hostiles.push(("a zero-length frame", empty_frame));
+    let empty_datagram = server.player("psess-junk-3").await;
+    empty_datagram.datagram(Vec::new());
+    hostiles.push(("an empty datagram", empty_datagram));
     for _ in 0..10 {
         server.tick_beside(&honest).await;
     }
-    assert_eq!(
-        hostile.closed_with().await,
-        DisconnectReason::MalformedMessage
-    );
+    for (what, hostile) in &hostiles {
+        assert_eq!(
+            hostile.closed_with().await,
+            DisconnectReason::MalformedMessage,
+            "{what}"
+        );
+    }
     server.tick_beside(&honest).await;
-    assert_eq!(server.metrics.closed(DisconnectReason::MalformedMessage), 1);
+    assert_eq!(
+        server.metrics.closed(DisconnectReason::MalformedMessage),
+        hostiles.len() as u64
+    );
 }
 
 // ---------------------------------------------------------------------------------------
