@@ -322,7 +322,8 @@ impl<P: PlayerSessions> Shell<P> {
             self.ended_at.is_some() || self.sessions.players() >= self.sessions.max_players();
         // The pending cap counts handshakes in flight too: each will be a connection
         // waiting for its hello, and a burst of them would otherwise cost a TLS handshake
-        // each (about 1 ms of this loop's CPU) before the core refused the excess.
+        // each (about 1 ms of CPU on this shard's one thread, where the tick runs) before
+        // the core refused the excess. So the core's own refusal is a safety net only.
         let busy = !full
             && self.sessions.pending() + self.handshaking >= self.sessions.config().max_pending;
         let decision = decide_incoming(
