@@ -5,13 +5,14 @@
 //! **What it is.** [`Shell::bind`] opens the QUIC endpoint ([`crate::net`]) and returns
 //! the shell and a [`ShellHandle`] (address, certificate fingerprint, shutdown, and in
 //! [`TickMode::Manual`] the ticks themselves). [`Shell::run`] is the loop: it decides
-//! each handshake (accept, retry, refuse), hands stream bytes and datagrams to
-//! `Sessions` (which parses and polices them), answers `Output::Accept` through
-//! [`PlayerSessions`] without blocking the loop, steps the match once per tick (missed
-//! ticks are skipped, not replayed), broadcasts events on the stream, sends one snapshot
-//! datagram per player per tick, and closes connections with the typed reason (a
-//! `Disconnect` frame, then the QUIC close code `reason.code()`). It returns a
-//! [`MatchOutcome`] when the match ends or after [`ShellHandle::shutdown`].
+//! each handshake (accept, retry, or refuse when the session is full or when handshakes
+//! in flight plus connections awaiting admission reach the pending cap), hands stream
+//! bytes and datagrams to `Sessions` (which parses and polices them), answers
+//! `Output::Accept` through [`PlayerSessions`] without blocking the loop, steps the match
+//! once per tick (missed ticks are skipped, not replayed), broadcasts events on the
+//! stream, sends one snapshot datagram per player per tick, and closes connections with
+//! the typed reason (a `Disconnect` frame, then the QUIC close code `reason.code()`). It
+//! returns a [`MatchOutcome`] when the match ends or after [`ShellHandle::shutdown`].
 //!
 //! **What it is not.** No GameLift lifecycle, no signing or reporting of results (main
 //! does those with the outcome), no parsing of client bytes (the cores do), and no
@@ -319,8 +320,14 @@ impl<P: PlayerSessions> Shell<P> {
     fn on_incoming(&mut self, incoming: quinn::Incoming) {
         let full =
             self.ended_at.is_some() || self.sessions.players() >= self.sessions.max_players();
+        // The pending cap counts handshakes in flight too: each will be a connection
+        // waiting for its hello, and a burst of them would otherwise cost a TLS handshake
+        // each (about 1 ms of CPU on this shard's one thread, where the tick runs) before
+        // the core refused the excess. So the core's own refusal is a safety net only.
+        let busy = !full
+            && self.sessions.pending() + self.handshaking >= self.sessions.config().max_pending;
         let decision = decide_incoming(
-            full,
+            full || busy,
             incoming.remote_address_validated(),
             incoming.may_retry(),
             self.handshaking,
@@ -328,7 +335,11 @@ impl<P: PlayerSessions> Shell<P> {
         );
         match decision {
             IncomingDecision::Refuse => {
-                self.metrics.reject(rejected::SESSION_FULL);
+                self.metrics.reject(if busy {
+                    rejected::PENDING_CAP
+                } else {
+                    rejected::SESSION_FULL
+                });
                 incoming.refuse();
             }
             IncomingDecision::Retry => {
