@@ -132,6 +132,48 @@ impl PlayerSessions for SdkPlayerSessions {
             }
         }
     }
+
+    fn player_id(&self, id: String) -> impl Future<Output = Option<String>> + Send {
+        let server = self.0.clone();
+        async move {
+            let request = DescribePlayerSessions {
+                player_session_id: Some(id.clone()),
+                ..DescribePlayerSessions::default()
+            };
+            match server.describe_player_sessions(request).await {
+                Ok(page) => page.player_sessions.into_iter().next().map(|p| p.player_id),
+                Err(error) => {
+                    tracing::warn!(player_session_id = %id, %error,
+                        "DescribePlayerSessions failed; the player joins the smallest team");
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Team index by player id from the game session's matchmaker data (FlexMatch's format:
+/// `teams[i].players[j].playerId`), and the number of teams; empty when there is none.
+fn matchmaker_teams(session: &GameSession) -> (HashMap<String, u8>, u8) {
+    let data = match session.matchmaker_data() {
+        Ok(Some(data)) => data,
+        Ok(None) => return (HashMap::new(), 0),
+        Err(error) => {
+            tracing::warn!(%error, "matchmaker data ignored: not FlexMatch's format");
+            return (HashMap::new(), 0);
+        }
+    };
+    let mut teams = HashMap::new();
+    let count = u8::try_from(data.teams.len()).unwrap_or(u8::MAX);
+    for (index, team) in data.teams.iter().enumerate() {
+        let Ok(index) = u8::try_from(index) else {
+            break;
+        };
+        for player in &team.players {
+            teams.insert(player.player_id.clone(), index);
+        }
+    }
+    (teams, count)
 }
 
 fn classify_accept(error: &SdkError) -> AcceptError {
@@ -208,7 +250,7 @@ impl ResultQueue for DynQueue {
 
 /// The match from the game session's properties (unknown or bad values fall back to the
 /// defaults, with a warning).
-fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
+fn match_config(session: &GameSession, tick_rate: u16, matchmaker_team_count: u8) -> MatchConfig {
     let props = &session.game_properties;
     let seed = props
         .get("seed")
@@ -219,7 +261,13 @@ fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
     if let Some(mode) = props.get("mode") {
         params.mode = mode.clone();
     }
-    params.teams = prop(props, "teams").unwrap_or(params.teams);
+    // The game property wins; else as many teams as the matchmaker formed (a
+    // free-for-all matchmaker forms one team per player: no teams in the game then).
+    let from_matchmaker = match matchmaker_team_count {
+        n if n > 1 && u32::from(n) < session.maximum_player_session_count => n,
+        _ => params.teams,
+    };
+    params.teams = prop(props, "teams").unwrap_or(from_matchmaker);
     let max = session.maximum_player_session_count.clamp(1, 64) as u8;
     params.max_players = prop(props, "max_players").unwrap_or(max);
     params.duration_ticks = prop(props, "duration_ticks").unwrap_or(params.duration_ticks);
@@ -455,6 +503,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return finish(&sdk).await;
     };
     let (identity, source) = tls_identity(&sdk, &cli, &game_session.game_session_id).await?;
+    let (teams, team_count) = matchmaker_teams(&game_session);
     let fingerprint = identity.fingerprint();
     println!("session-server: certificate sha256 {fingerprint}");
     let config = ShellConfig {
@@ -463,9 +512,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ..NetConfig::default()
         },
         session: SessionConfig::default(),
-        game: match_config(&game_session, tick_rate),
+        game: match_config(&game_session, tick_rate, team_count),
         tick: TickMode::Realtime,
         linger: DEFAULT_LINGER,
+        teams,
     };
     tracing::info!(
         game_session_id = %game_session.game_session_id,
@@ -630,4 +680,57 @@ async fn finish(sdk: &GameLiftServer) -> anyhow::Result<()> {
     let _ = sdk.destroy().await;
     tracing::info!("ProcessEnding sent; exiting");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(matchmaker_data: &str, max: u32) -> GameSession {
+        GameSession {
+            game_session_id: "gsess-1".to_owned(),
+            maximum_player_session_count: max,
+            matchmaker_data: matchmaker_data.to_owned(),
+            ..GameSession::default()
+        }
+    }
+
+    /// FlexMatch's matchmaker data as GameLift sends it: teams in order, players by id.
+    const TWO_TEAMS: &str = r#"{"matchId":"m-1","matchmakingConfigurationArn":"arn:x",
+        "teams":[{"name":"red","players":[{"playerId":"alice","attributes":{}},
+                                           {"playerId":"bob","attributes":{}}]},
+                 {"name":"blue","players":[{"playerId":"carol","attributes":{}},
+                                            {"playerId":"dave","attributes":{}}]}],
+        "autoBackfillMode":"AUTOMATIC"}"#;
+
+    #[test]
+    fn flexmatch_teams_place_players_and_set_the_team_count() {
+        let gs = session(TWO_TEAMS, 4);
+        let (teams, count) = matchmaker_teams(&gs);
+        assert_eq!(count, 2);
+        assert_eq!(teams["alice"], 0);
+        assert_eq!(teams["bob"], 0);
+        assert_eq!(teams["carol"], 1);
+        assert_eq!(teams["dave"], 1);
+        assert_eq!(match_config(&gs, 30, count).params.teams, 2);
+    }
+
+    #[test]
+    fn a_teams_property_wins_and_ffa_matchmaking_means_no_teams() {
+        let mut gs = session(TWO_TEAMS, 4);
+        gs.game_properties
+            .insert("teams".to_owned(), "0".to_owned());
+        assert_eq!(match_config(&gs, 30, 2).params.teams, 0);
+        // One team holding everyone (a free-for-all rule set), or one team per player.
+        assert_eq!(match_config(&session("", 4), 30, 1).params.teams, 0);
+        assert_eq!(match_config(&session("", 2), 30, 2).params.teams, 0);
+    }
+
+    #[test]
+    fn bad_or_missing_matchmaker_data_places_nobody() {
+        assert_eq!(matchmaker_teams(&session("", 4)).1, 0);
+        let (teams, count) = matchmaker_teams(&session("{not json", 4));
+        assert!(teams.is_empty());
+        assert_eq!(count, 0);
+    }
 }
