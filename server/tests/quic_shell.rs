@@ -349,6 +349,47 @@ async fn garbage_beside_a_player_does_not_cost_them_a_snapshot() {
     assert_eq!(server.metrics.closed(DisconnectReason::MalformedMessage), 1);
 }
 
+/// A player whose connection drops takes their slot back on a new connection within the
+/// grace period: same player id, `resumed`, no second AcceptPlayerSession, nothing removed.
+#[tokio::test]
+async fn a_dropped_player_reconnects_within_the_grace_and_keeps_their_slot() {
+    let server = start(4, session(), &["psess-a"]);
+    let mut first = server.connect().await.expect("connect");
+    first.hello(PROTOCOL_VERSION, "psess-a").await;
+    let ServerMessage::Welcome(welcome) = first.next_message().await else {
+        panic!("welcome expected")
+    };
+    assert!(!welcome.resumed);
+    // The link dies without a goodbye (as when a phone changes networks).
+    first.conn.close(quinn::VarInt::from_u32(0), b"");
+    drop(first);
+    let mut again = server.connect().await.expect("reconnect");
+    let welcome_again = loop {
+        again.hello(PROTOCOL_VERSION, "psess-a").await;
+        match again.next_message().await {
+            ServerMessage::Welcome(w) => break w,
+            // The server may not have seen the old connection go yet: it says so with a
+            // duplicate, and the client tries again on a fresh connection.
+            ServerMessage::Disconnect(d) => {
+                assert_eq!(d.reason, DisconnectReason::DuplicatePlayerSession);
+                server.handle.tick().await.expect("tick");
+                again = server.connect().await.expect("reconnect");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(welcome_again.resumed);
+    assert_eq!(welcome_again.player, welcome.player);
+    let tick = server.handle.tick().await.expect("tick");
+    assert_eq!(again.next_snapshot_tick().await, tick);
+    assert_eq!(
+        server.gamelift.accepted.lock().unwrap().as_slice(),
+        ["psess-a"],
+        "accepted once"
+    );
+    assert!(server.gamelift.removed.lock().unwrap().is_empty());
+}
+
 /// Teams come from the matchmaker (player id → team), not from balancing: two players
 /// the matchmaker put on team 1 both land there, though balancing would split them.
 #[tokio::test]

@@ -228,7 +228,15 @@ impl<P: PlayerSessions> Shell<P> {
         metrics: Metrics,
         liveness: Arc<Liveness>,
     ) -> Result<(Self, ShellHandle), ShellError> {
-        let game = Match::new(config.game.clone())?;
+        // One reconnect grace: the admission core's decides when a dropped player is
+        // gone (and RemovePlayerSession); the match holds the slot one second longer,
+        // so it never gives the slot away while admission would still take them back.
+        let mut game_config = config.game.clone();
+        let hz = u64::from(game_config.params.tick_rate_hz.max(1));
+        let grace_ms = (config.session.reconnect_grace + Duration::from_secs(1)).as_millis();
+        game_config.rules.reconnect_grace_ticks =
+            u32::try_from(grace_ms.saturating_mul(u128::from(hz)) / 1000).unwrap_or(u32::MAX);
+        let game = Match::new(game_config)?;
         let params = game.params().clone();
         let endpoint = crate::net::bind_endpoint(&config.net, identity)?;
         let local_addr = endpoint.local_addr().map_err(|source| NetError::Bind {
