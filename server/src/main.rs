@@ -11,7 +11,9 @@
 //!
 //! **Results.** `--queue sqs --queue-url … [--results-bucket …]` sends through
 //! [`server::report::AwsResultQueue`] (SQS, S3 for oversized results; FIFO when the URL
-//! ends in `.fifo`); `--queue none` keeps them in the outbox. Whatever a previous process
+//! ends in `.fifo`); `--queue spool --spool-dir …` drops them into a directory a local
+//! backend ingests ([`server::report::SpoolQueue`]); `--queue none` keeps them in the
+//! outbox. Whatever a previous process
 //! left in the outbox is re-sent at start-up, and before `ProcessEnding` the outbox is
 //! drained within the termination window ([`server::report::drain_budget`]).
 //!
@@ -41,7 +43,7 @@ use server::metrics::{Liveness, Metrics, admin_router};
 use server::net::{NetConfig, TlsIdentity};
 use server::report::{
     AwsResultQueue, DeliveryPolicy, FailureKind, Outbox, OutgoingMessage, PlanConfig, QueueError,
-    Reporter, ResultQueue, S3Upload, SystemClock, sha256_hex,
+    Reporter, ResultQueue, S3Upload, SpoolQueue, SystemClock, sha256_hex,
 };
 use server::session::{AcceptError, SessionConfig};
 use server::shell::{DEFAULT_LINGER, MatchOutcome, PlayerSessions, Shell, ShellConfig, TickMode};
@@ -58,6 +60,8 @@ enum QueueKind {
     None,
     /// Amazon SQS (S3 for results over SQS's size limit).
     Sqs,
+    /// A spool directory shared with a local backend (`backend consume --spool-dir`).
+    Spool,
 }
 
 #[derive(Debug, Parser)]
@@ -100,7 +104,11 @@ struct Cli {
     /// SQS queue URL for `--queue sqs` (FIFO when it ends in `.fifo`).
     #[arg(long, env = "GLS_QUEUE_URL", required_if_eq("queue", "sqs"))]
     queue_url: Option<String>,
-    /// S3 bucket for results over SQS's size limit (`--queue sqs`).
+    /// Spool directory for `--queue spool`.
+    #[arg(long, env = "GLS_SPOOL_DIR", required_if_eq("queue", "spool"))]
+    spool_dir: Option<PathBuf>,
+    /// S3 bucket for results over SQS's size limit (`--queue sqs`; with `--queue spool`
+    /// the folder under `<spool>/blobs`, default `results`).
     #[arg(long, env = "GLS_RESULTS_BUCKET", default_value = "")]
     results_bucket: String,
     /// Secret shared with the backend from which each game session's TLS certificate is
@@ -426,9 +434,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let queue = AwsResultQueue::from_config(handle, &config, url);
             (DynQueue(Box::new(queue)), fifo)
         }
+        QueueKind::Spool => {
+            let dir = cli.spool_dir.clone().unwrap_or_default();
+            tracing::info!(dir = %dir.display(), "result queue: spool directory");
+            (DynQueue(Box::new(SpoolQueue::new(dir))), false)
+        }
+    };
+    let bucket = match (cli.queue, cli.results_bucket.is_empty()) {
+        (QueueKind::Spool, true) => "results".to_owned(),
+        _ => cli.results_bucket.clone(),
     };
     let plan = PlanConfig {
-        bucket: cli.results_bucket.clone(),
+        bucket,
         fifo,
         sha256_hex,
     };

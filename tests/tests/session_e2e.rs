@@ -76,14 +76,25 @@ struct Placed {
     fingerprint: CertificateFingerprint,
 }
 
+/// Where the session server sends results.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Results {
+    Sqs,
+    /// `<dir>/spool`, for a local backend.
+    Spool,
+}
+
 impl Placed {
-    async fn new(name: &str, duration_ticks: u32) -> Self {
+    async fn new(name: &str, duration_ticks: u32, results: Results) -> Self {
         let dir = tempdir(name);
         let (sqs, queue_url) = result_queue().await;
         let outbox = dir.join("outbox");
+        let queue = match results {
+            Results::Sqs => format!("--queue sqs --queue-url {queue_url}"),
+            Results::Spool => format!("--queue spool --spool-dir {}", dir.join("spool").display()),
+        };
         let parameters = format!(
-            "--port 0 --outbox-dir {} --keyring {KEYRING} --queue sqs --queue-url {queue_url} \
-             --tls-secret \"{TLS_SECRET}\"",
+            "--port 0 --outbox-dir {} --keyring {KEYRING} {queue} --tls-secret \"{TLS_SECRET}\"",
             outbox.display()
         );
         let mut fleet = FleetLocal::start(
@@ -240,7 +251,7 @@ impl Placed {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_match_placed_on_fleet_local_is_played_reported_and_ended() {
-    let mut placed = Placed::new("match", 90).await;
+    let mut placed = Placed::new("match", 90, Results::Sqs).await;
     let options = ClientOptions::default();
 
     // Nobody gets in without a reservation of this game session.
@@ -346,7 +357,7 @@ async fn a_match_placed_on_fleet_local_is_played_reported_and_ended() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_match_terminated_by_gamelift_ends_cut_short_and_is_still_reported() {
     // Ten minutes of match: only the termination can end it within the test.
-    let mut placed = Placed::new("cut", 18_000).await;
+    let mut placed = Placed::new("cut", 18_000, Results::Sqs).await;
     let options = ClientOptions::default();
     let alice = client::connect(&placed.info(&placed.psess(0)), &options)
         .await
@@ -383,5 +394,77 @@ async fn a_match_terminated_by_gamelift_ends_cut_short_and_is_still_reported() {
     assert_eq!(result.match_id, placed.gsid);
     assert!(result.cut_short, "a terminated match is marked cut short");
     assert_eq!(result.players.len(), 2);
+    placed.finish().await;
+}
+
+/// The local path of results, without SQS: the server drops the signed result into a spool
+/// directory, and `backend consume --spool-dir` queues, verifies and checks it. Nobody
+/// placed this match through the matchmaker (no placement record), so the backend sets
+/// it aside as `unknown_match` instead of applying it: a result is never invented into
+/// ranks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spooled_result_reaches_the_local_backend_which_checks_it() {
+    let mut placed = Placed::new("spool", 60, Results::Spool).await;
+    let options = ClientOptions::default();
+    let alice = client::connect(&placed.info(&placed.psess(0)), &options)
+        .await
+        .unwrap_or_else(|e| panic!("alice connects: {e}\n{}", placed.logs()));
+    let bob = client::connect(&placed.info(&placed.psess(1)), &options)
+        .await
+        .expect("bob connects");
+    let (a, _) = tokio::join!(
+        client::bot::play(alice, TICK, LIMIT),
+        client::bot::play(bob, TICK, LIMIT)
+    );
+    assert!(a.standings.is_some(), "{a:?}\n{}", placed.logs());
+    placed.process_ended_cleanly().await;
+    let spool = placed.dir.join("spool");
+    let spooled: Vec<_> = std::fs::read_dir(spool.join("messages"))
+        .expect("the spool")
+        .flatten()
+        .collect();
+    assert_eq!(spooled.len(), 1, "one result file");
+
+    let output = tokio::process::Command::new(tests::workspace_bin("backend"))
+        .arg("consume")
+        .arg("--data-dir")
+        .arg(placed.dir.join("backend"))
+        .arg("--spool-dir")
+        .arg(&spool)
+        .args([
+            "--keyring",
+            KEYRING,
+            "--stop-when-empty",
+            "--wait-secs",
+            "1",
+        ])
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("backend consume runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let counters: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("stopped "))
+            .expect("the consumer's final counters"),
+    )
+    .expect("json");
+    assert_eq!(counters["received"], 1, "{counters}");
+    assert_eq!(counters["applied"], 0, "{counters}");
+    assert_eq!(counters["dead_lettered"]["unknown_match"], 1, "{counters}");
+    assert_eq!(
+        std::fs::read_dir(spool.join("messages"))
+            .expect("spool")
+            .count(),
+        0,
+        "the spool file is gone once queued"
+    );
     placed.finish().await;
 }
