@@ -11,7 +11,9 @@
 //!
 //! **Results.** `--queue sqs --queue-url … [--results-bucket …]` sends through
 //! [`server::report::AwsResultQueue`] (SQS, S3 for oversized results; FIFO when the URL
-//! ends in `.fifo`); `--queue none` keeps them in the outbox. Whatever a previous process
+//! ends in `.fifo`); `--queue spool --spool-dir …` drops them into a directory a local
+//! backend ingests ([`server::report::SpoolQueue`]); `--queue none` keeps them in the
+//! outbox. Whatever a previous process
 //! left in the outbox is re-sent at start-up, and before `ProcessEnding` the outbox is
 //! drained within the termination window ([`server::report::drain_budget`]).
 //!
@@ -41,7 +43,7 @@ use server::metrics::{Liveness, Metrics, admin_router};
 use server::net::{NetConfig, TlsIdentity};
 use server::report::{
     AwsResultQueue, DeliveryPolicy, FailureKind, Outbox, OutgoingMessage, PlanConfig, QueueError,
-    Reporter, ResultQueue, S3Upload, SystemClock, sha256_hex,
+    Reporter, ResultQueue, S3Upload, SpoolQueue, SystemClock, sha256_hex,
 };
 use server::session::{AcceptError, SessionConfig};
 use server::shell::{DEFAULT_LINGER, MatchOutcome, PlayerSessions, Shell, ShellConfig, TickMode};
@@ -58,6 +60,8 @@ enum QueueKind {
     None,
     /// Amazon SQS (S3 for results over SQS's size limit).
     Sqs,
+    /// A spool directory shared with a local backend (`backend consume --spool-dir`).
+    Spool,
 }
 
 #[derive(Debug, Parser)]
@@ -100,7 +104,11 @@ struct Cli {
     /// SQS queue URL for `--queue sqs` (FIFO when it ends in `.fifo`).
     #[arg(long, env = "GLS_QUEUE_URL", required_if_eq("queue", "sqs"))]
     queue_url: Option<String>,
-    /// S3 bucket for results over SQS's size limit (`--queue sqs`).
+    /// Spool directory for `--queue spool`.
+    #[arg(long, env = "GLS_SPOOL_DIR", required_if_eq("queue", "spool"))]
+    spool_dir: Option<PathBuf>,
+    /// S3 bucket for results over SQS's size limit (`--queue sqs`; with `--queue spool`
+    /// the folder under `<spool>/blobs`, default `results`).
     #[arg(long, env = "GLS_RESULTS_BUCKET", default_value = "")]
     results_bucket: String,
     /// Secret shared with the backend from which each game session's TLS certificate is
@@ -132,6 +140,48 @@ impl PlayerSessions for SdkPlayerSessions {
             }
         }
     }
+
+    fn player_id(&self, id: String) -> impl Future<Output = Option<String>> + Send {
+        let server = self.0.clone();
+        async move {
+            let request = DescribePlayerSessions {
+                player_session_id: Some(id.clone()),
+                ..DescribePlayerSessions::default()
+            };
+            match server.describe_player_sessions(request).await {
+                Ok(page) => page.player_sessions.into_iter().next().map(|p| p.player_id),
+                Err(error) => {
+                    tracing::warn!(player_session_id = %id, %error,
+                        "DescribePlayerSessions failed; the player joins the smallest team");
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Team index by player id from the game session's matchmaker data (FlexMatch's format:
+/// `teams[i].players[j].playerId`), and the number of teams; empty when there is none.
+fn matchmaker_teams(session: &GameSession) -> (HashMap<String, u8>, u8) {
+    let data = match session.matchmaker_data() {
+        Ok(Some(data)) => data,
+        Ok(None) => return (HashMap::new(), 0),
+        Err(error) => {
+            tracing::warn!(%error, "matchmaker data ignored: not FlexMatch's format");
+            return (HashMap::new(), 0);
+        }
+    };
+    let mut teams = HashMap::new();
+    let count = u8::try_from(data.teams.len()).unwrap_or(u8::MAX);
+    for (index, team) in data.teams.iter().enumerate() {
+        let Ok(index) = u8::try_from(index) else {
+            break;
+        };
+        for player in &team.players {
+            teams.insert(player.player_id.clone(), index);
+        }
+    }
+    (teams, count)
 }
 
 fn classify_accept(error: &SdkError) -> AcceptError {
@@ -208,7 +258,7 @@ impl ResultQueue for DynQueue {
 
 /// The match from the game session's properties (unknown or bad values fall back to the
 /// defaults, with a warning).
-fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
+fn match_config(session: &GameSession, tick_rate: u16, matchmaker_team_count: u8) -> MatchConfig {
     let props = &session.game_properties;
     let seed = props
         .get("seed")
@@ -219,7 +269,13 @@ fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
     if let Some(mode) = props.get("mode") {
         params.mode = mode.clone();
     }
-    params.teams = prop(props, "teams").unwrap_or(params.teams);
+    // The game property wins; else as many teams as the matchmaker formed (a
+    // free-for-all matchmaker forms one team per player: no teams in the game then).
+    let from_matchmaker = match matchmaker_team_count {
+        n if n > 1 && u32::from(n) < session.maximum_player_session_count => n,
+        _ => params.teams,
+    };
+    params.teams = prop(props, "teams").unwrap_or(from_matchmaker);
     let max = session.maximum_player_session_count.clamp(1, 64) as u8;
     params.max_players = prop(props, "max_players").unwrap_or(max);
     params.duration_ticks = prop(props, "duration_ticks").unwrap_or(params.duration_ticks);
@@ -378,9 +434,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let queue = AwsResultQueue::from_config(handle, &config, url);
             (DynQueue(Box::new(queue)), fifo)
         }
+        QueueKind::Spool => {
+            let dir = cli.spool_dir.clone().unwrap_or_default();
+            tracing::info!(dir = %dir.display(), "result queue: spool directory");
+            (DynQueue(Box::new(SpoolQueue::new(dir))), false)
+        }
+    };
+    let bucket = match (cli.queue, cli.results_bucket.is_empty()) {
+        (QueueKind::Spool, true) => "results".to_owned(),
+        _ => cli.results_bucket.clone(),
     };
     let plan = PlanConfig {
-        bucket: cli.results_bucket.clone(),
+        bucket,
         fifo,
         sha256_hex,
     };
@@ -455,6 +520,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return finish(&sdk).await;
     };
     let (identity, source) = tls_identity(&sdk, &cli, &game_session.game_session_id).await?;
+    let (teams, team_count) = matchmaker_teams(&game_session);
     let fingerprint = identity.fingerprint();
     println!("session-server: certificate sha256 {fingerprint}");
     let config = ShellConfig {
@@ -463,9 +529,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ..NetConfig::default()
         },
         session: SessionConfig::default(),
-        game: match_config(&game_session, tick_rate),
+        game: match_config(&game_session, tick_rate, team_count),
         tick: TickMode::Realtime,
         linger: DEFAULT_LINGER,
+        teams,
     };
     tracing::info!(
         game_session_id = %game_session.game_session_id,
@@ -630,4 +697,57 @@ async fn finish(sdk: &GameLiftServer) -> anyhow::Result<()> {
     let _ = sdk.destroy().await;
     tracing::info!("ProcessEnding sent; exiting");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(matchmaker_data: &str, max: u32) -> GameSession {
+        GameSession {
+            game_session_id: "gsess-1".to_owned(),
+            maximum_player_session_count: max,
+            matchmaker_data: matchmaker_data.to_owned(),
+            ..GameSession::default()
+        }
+    }
+
+    /// FlexMatch's matchmaker data as GameLift sends it: teams in order, players by id.
+    const TWO_TEAMS: &str = r#"{"matchId":"m-1","matchmakingConfigurationArn":"arn:x",
+        "teams":[{"name":"red","players":[{"playerId":"alice","attributes":{}},
+                                           {"playerId":"bob","attributes":{}}]},
+                 {"name":"blue","players":[{"playerId":"carol","attributes":{}},
+                                            {"playerId":"dave","attributes":{}}]}],
+        "autoBackfillMode":"AUTOMATIC"}"#;
+
+    #[test]
+    fn flexmatch_teams_place_players_and_set_the_team_count() {
+        let gs = session(TWO_TEAMS, 4);
+        let (teams, count) = matchmaker_teams(&gs);
+        assert_eq!(count, 2);
+        assert_eq!(teams["alice"], 0);
+        assert_eq!(teams["bob"], 0);
+        assert_eq!(teams["carol"], 1);
+        assert_eq!(teams["dave"], 1);
+        assert_eq!(match_config(&gs, 30, count).params.teams, 2);
+    }
+
+    #[test]
+    fn a_teams_property_wins_and_ffa_matchmaking_means_no_teams() {
+        let mut gs = session(TWO_TEAMS, 4);
+        gs.game_properties
+            .insert("teams".to_owned(), "0".to_owned());
+        assert_eq!(match_config(&gs, 30, 2).params.teams, 0);
+        // One team holding everyone (a free-for-all rule set), or one team per player.
+        assert_eq!(match_config(&session("", 4), 30, 1).params.teams, 0);
+        assert_eq!(match_config(&session("", 2), 30, 2).params.teams, 0);
+    }
+
+    #[test]
+    fn bad_or_missing_matchmaker_data_places_nobody() {
+        assert_eq!(matchmaker_teams(&session("", 4)).1, 0);
+        let (teams, count) = matchmaker_teams(&session("{not json", 4));
+        assert!(teams.is_empty());
+        assert_eq!(count, 0);
+    }
 }

@@ -64,6 +64,7 @@ fn config() -> ShellConfig {
         game: MatchConfig::new(params),
         tick: TickMode::Manual,
         linger: Duration::from_secs(1),
+        teams: Default::default(),
     }
 }
 

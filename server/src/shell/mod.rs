@@ -54,6 +54,13 @@ pub trait PlayerSessions: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), AcceptError>> + Send;
     /// `RemovePlayerSession`; failures are the implementation's to log.
     fn remove(&self, player_session_id: String) -> impl Future<Output = ()> + Send;
+    /// GameLift's player id for an accepted player session (`DescribePlayerSessions`),
+    /// asked only when [`ShellConfig::teams`] places players by id. `None` when unknown:
+    /// the player then joins the team with the fewest players.
+    fn player_id(&self, player_session_id: String) -> impl Future<Output = Option<String>> + Send {
+        let _ = player_session_id;
+        async { None }
+    }
 }
 
 /// Where ticks come from.
@@ -85,6 +92,9 @@ pub struct ShellConfig {
     pub tick: TickMode,
     /// See [`DEFAULT_LINGER`].
     pub linger: Duration,
+    /// Team index by GameLift player id, from the matchmaker data (FlexMatch's `teams`,
+    /// in order). Empty: players join the team with the fewest players.
+    pub teams: HashMap<String, u8>,
 }
 
 /// Why the shell could not start.
@@ -165,6 +175,8 @@ struct Link {
     player: Option<PlayerId>,
     history: SnapshotHistory,
     psess: Option<String>,
+    /// GameLift's player id, when [`ShellConfig::teams`] needed it.
+    player_id: Option<String>,
 }
 
 struct Seat {
@@ -195,6 +207,7 @@ pub struct Shell<P: PlayerSessions> {
     commands: mpsc::UnboundedReceiver<Command>,
     removes: JoinSet<()>,
     ended_at: Option<Instant>,
+    teams: Arc<HashMap<String, u8>>,
 }
 
 impl<P: PlayerSessions> std::fmt::Debug for Shell<P> {
@@ -215,7 +228,15 @@ impl<P: PlayerSessions> Shell<P> {
         metrics: Metrics,
         liveness: Arc<Liveness>,
     ) -> Result<(Self, ShellHandle), ShellError> {
-        let game = Match::new(config.game.clone())?;
+        // One reconnect grace: the admission core's decides when a dropped player is
+        // gone (and RemovePlayerSession); the match holds the slot one second longer,
+        // so it never gives the slot away while admission would still take them back.
+        let mut game_config = config.game.clone();
+        let hz = u64::from(game_config.params.tick_rate_hz.max(1));
+        let grace_ms = (config.session.reconnect_grace + Duration::from_secs(1)).as_millis();
+        game_config.rules.reconnect_grace_ticks =
+            u32::try_from(grace_ms.saturating_mul(u128::from(hz)) / 1000).unwrap_or(u32::MAX);
+        let game = Match::new(game_config)?;
         let params = game.params().clone();
         let endpoint = crate::net::bind_endpoint(&config.net, identity)?;
         let local_addr = endpoint.local_addr().map_err(|source| NetError::Bind {
@@ -252,6 +273,7 @@ impl<P: PlayerSessions> Shell<P> {
             commands,
             removes: JoinSet::new(),
             ended_at: None,
+            teams: Arc::new(config.teams),
         };
         let handle = ShellHandle {
             commands: cmd_tx,
@@ -360,6 +382,7 @@ impl<P: PlayerSessions> Shell<P> {
                             player: None,
                             history: SnapshotHistory::new(),
                             psess: None,
+                            player_id: None,
                         },
                     );
                     self.handshaking += 1;
@@ -396,7 +419,16 @@ impl<P: PlayerSessions> Shell<P> {
                 self.metrics.bytes_in.inc_by(bytes.len() as u64);
                 self.sessions.handle_datagram(now, id, &bytes);
             }
-            Ev::Accepted { id, result } => self.sessions.handle_accept_result(now, id, result),
+            Ev::Accepted {
+                id,
+                result,
+                player_id,
+            } => {
+                if let Some(link) = self.links.get_mut(&id) {
+                    link.player_id = player_id;
+                }
+                self.sessions.handle_accept_result(now, id, result);
+            }
             Ev::Lost { id } => {
                 if let Some(link) = self.links.remove(&id)
                     && link.known
@@ -420,9 +452,20 @@ impl<P: PlayerSessions> Shell<P> {
                         link.psess = Some(player_session_id.clone());
                     }
                     let (api, ev) = (self.api.clone(), self.ev_tx.clone());
+                    let wants_id = !self.teams.is_empty();
                     tokio::spawn(async move {
-                        let result = api.accept(player_session_id).await;
-                        let _ = ev.send(Ev::Accepted { id: conn, result }).await;
+                        let result = api.accept(player_session_id.clone()).await;
+                        let player_id = match (&result, wants_id) {
+                            (Ok(()), true) => api.player_id(player_session_id).await,
+                            _ => None,
+                        };
+                        let _ = ev
+                            .send(Ev::Accepted {
+                                id: conn,
+                                result,
+                                player_id,
+                            })
+                            .await;
                     });
                 }
                 Output::Welcome {
@@ -496,7 +539,14 @@ impl<P: PlayerSessions> Shell<P> {
         let Some((conn, _)) = self.take_welcome(player) else {
             return;
         };
-        match self.game.join(name, None) {
+        let team = self
+            .links
+            .get(&conn)
+            .and_then(|l| l.player_id.as_ref())
+            .and_then(|id| self.teams.get(id))
+            .copied()
+            .filter(|t| *t < self.game.params().teams);
+        match self.game.join(name, team) {
             Ok(game_id) => {
                 self.seats.insert(
                     player,
