@@ -22,7 +22,9 @@
 pub mod aws;
 pub mod blobs;
 pub mod consumer;
+pub mod http;
 pub mod matchmaking;
+pub mod placement;
 pub mod profiles;
 pub mod provision;
 pub mod queue;
