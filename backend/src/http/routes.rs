@@ -47,7 +47,7 @@ pub(crate) async fn create_ticket(
     ApiJson(request): ApiJson<CreateTicketRequest>,
 ) -> Result<(StatusCode, Json<Ticket>), HttpError> {
     request.validate(&caller)?;
-    if !app.modes.iter().any(|m| *m == request.mode) {
+    if !app.modes.contains(&request.mode) {
         return Err(HttpError::invalid(format!(
             "unknown mode {:?}",
             request.mode
@@ -196,9 +196,8 @@ async fn next_event(mut st: EventState) -> Option<(Result<Event, Infallible>, Ev
             st.updates = None;
         }
         if snap.seq <= st.last_seen {
-            if st.updates.is_none() {
-                return None;
-            }
+            // Already seen: skip it, or end if it was the final one.
+            st.updates.as_ref()?;
             continue;
         }
         st.last_seen = snap.seq;
