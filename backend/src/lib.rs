@@ -16,8 +16,10 @@
 //! ([`blobs`]: S3 and a directory), the AWS configuration ([`aws`]) and `backend init`'s
 //! resource creation ([`provision`]), the result consumer ([`consumer`]: decode, verify,
 //! check the placement, apply exactly once, write the rankings; the `backend` binary
-//! runs it) and the sans-IO matchmaking core ([`matchmaking`]). Placement and the HTTP
-//! API arrive with issue 6.
+//! runs it), the sans-IO matchmaking core ([`matchmaking`]), and the HTTP API ([`http`]:
+//! tickets through a matchmaking driver, parties, leaderboards, profiles, OpenAPI; the
+//! `backend serve` command) with placement behind a trait ([`placement`]; the dev placer
+//! so far, GameLift placement and the web page still to come).
 
 pub mod aws;
 pub mod blobs;
