@@ -18,8 +18,9 @@
 //! check the placement, apply exactly once, write the rankings; the `backend` binary
 //! runs it), the sans-IO matchmaking core ([`matchmaking`]), and the HTTP API ([`http`]:
 //! tickets through a matchmaking driver, parties, leaderboards, profiles, OpenAPI; the
-//! `backend serve` command) with placement behind a trait ([`placement`]; the dev placer
-//! so far, GameLift placement and the web page still to come).
+//! `backend serve` command) with placement behind a trait ([`placement`]: a dev placer,
+//! and CreateGameSession/CreatePlayerSessions on a GameLift fleet or alias). Queue
+//! placement and the web page are still to come.
 
 pub mod aws;
 pub mod blobs;

@@ -10,7 +10,7 @@
 //! `dev-token` mints a bearer token for local use.
 //! AWS clients come from `aws-config`, so `AWS_ENDPOINT_URL*` point them elsewhere.
 //!
-//! **What it is not (yet):** placement on GameLift (`serve` places with the dev placer).
+//! **What it is not (yet):** queue placement (StartGameSessionPlacement) and the web page.
 //!
 //! With the embedded stores, `--data-dir D` holds `D/queue`, `D/profiles` and
 //! `D/rankings`; each is locked by the process that opens it, so `send-result` cannot
@@ -75,6 +75,14 @@ enum QueueKind {
     Embedded,
     /// Amazon SQS (`--queue-url`).
     Sqs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlacerKind {
+    /// Every match "placed" at once on `--dev-server` (no GameLift).
+    Dev,
+    /// CreateGameSession and CreatePlayerSessions on `--fleet-id` or `--alias-id`.
+    Gamelift,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -274,9 +282,22 @@ struct ServeArgs {
     /// Interval of the matchmaking pass, in milliseconds.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     tick_ms: u64,
+    /// How matches are placed.
+    #[arg(long, value_enum, default_value = "dev")]
+    placer: PlacerKind,
     /// The game server address the dev placer hands out.
     #[arg(long, default_value = "127.0.0.1:7777")]
     dev_server: std::net::SocketAddr,
+    /// The GameLift fleet to place on (with `--placer gamelift`).
+    #[arg(long, env = "GAMELIFT_FLEET_ID", conflicts_with = "alias_id")]
+    fleet_id: Option<String>,
+    /// The GameLift alias to place on (with `--placer gamelift`).
+    #[arg(long, env = "GAMELIFT_ALIAS_ID")]
+    alias_id: Option<String>,
+    /// SHA-256 (64 hex digits) of the fleet's game-server TLS certificate, handed to
+    /// players to pin (with `--placer gamelift`).
+    #[arg(long, env = "FLEET_CERTIFICATE_SHA256")]
+    fleet_certificate_sha256: Option<protocol::http::CertificateFingerprint>,
     #[command(flatten)]
     stores: StoreArgs,
 }
@@ -617,11 +638,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let matchmaker = Matchmaker::new(mm_config).context("the matchmaking configuration")?;
     let profiles = open_profiles(&args.stores).await?;
     let rankings = open_rankings(&args.stores).await?;
-    let placer = Arc::new(DevPlacer {
-        ip_address: args.dev_server.ip(),
-        port: args.dev_server.port(),
-        ..DevPlacer::default()
-    });
+    let placer: Arc<dyn backend::placement::Placer> = match args.placer {
+        PlacerKind::Dev => Arc::new(DevPlacer {
+            ip_address: args.dev_server.ip(),
+            port: args.dev_server.port(),
+            ..DevPlacer::default()
+        }),
+        PlacerKind::Gamelift => {
+            use backend::placement::{GameLiftPlacer, Target};
+            let target = match (&args.fleet_id, &args.alias_id) {
+                (Some(fleet), _) => Target::Fleet(fleet.clone()),
+                (None, Some(alias)) => Target::Alias(alias.clone()),
+                (None, None) => bail!("--placer gamelift needs --fleet-id or --alias-id"),
+            };
+            let Some(fingerprint) = args.fleet_certificate_sha256 else {
+                bail!("--placer gamelift needs --fleet-certificate-sha256");
+            };
+            let sdk = sdk_config().await?;
+            Arc::new(GameLiftPlacer::new(
+                aws_sdk_gamelift::Client::new(&sdk),
+                target,
+                fingerprint,
+            ))
+        }
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding --listen {}", args.listen))?;

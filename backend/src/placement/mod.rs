@@ -3,7 +3,8 @@
 //! **What it is:** the [`Placer`] trait the matchmaking driver hands each
 //! [`ProposedMatch`] to, the [`PlacedMatch`] it answers with (the game session's address
 //! and one player session per player), and [`DevPlacer`], which answers at once with
-//! configured connection information, for tests and local runs without GameLift.
+//! configured connection information, for tests and local runs without GameLift; and
+//! [`GameLiftPlacer`], which places on a GameLift fleet or alias (or `fleet local`).
 //!
 //! **What it is not:** no retries and no ticket states: a failed placement is reported
 //! as a [`PlacementFailure`] and the matchmaking core decides (return the tickets to the
@@ -17,6 +18,10 @@ use protocol::http::{CertificateFingerprint, FailureReason};
 
 use crate::matchmaking::ProposedMatch;
 use crate::rankings::BoxFuture;
+
+mod gamelift;
+
+pub use gamelift::{GameLiftPlacer, Target, matchmaker_data};
 
 /// A placed match: where its game server is and each player's player session.
 #[derive(Debug, Clone, PartialEq, Eq)]
