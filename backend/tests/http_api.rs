@@ -115,6 +115,8 @@ impl Placer for FlakyPlacer {
 
 struct Options {
     placement_failures: u32,
+    /// Replaces the flaky dev placer.
+    placer: Option<Arc<dyn Placer>>,
     rate: RateLimit,
     cors_origin: Option<&'static str>,
     auth: Option<Authenticator>,
@@ -124,6 +126,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             placement_failures: 0,
+            placer: None,
             rate: RateLimit {
                 burst: 10_000,
                 per_second: 10_000,
@@ -187,9 +190,11 @@ impl Api {
         let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());
         let clock = Clock::starting_at(1_700_000_000_000);
         let metrics = ApiMetrics::new();
-        let placer = Arc::new(FlakyPlacer {
-            failures: AtomicU32::new(options.placement_failures),
-            dev: DevPlacer::default(),
+        let placer = options.placer.unwrap_or_else(|| {
+            Arc::new(FlakyPlacer {
+                failures: AtomicU32::new(options.placement_failures),
+                dev: DevPlacer::default(),
+            })
         });
         let (handle, _task) = spawn_matchmaker(
             matchmaker(),
@@ -777,6 +782,94 @@ async fn cancelling_is_for_the_ticket_players() {
         .assert_error(400, "invalid_request");
 }
 
+/// The dev placer, held at a gate until the test opens it, counting releases.
+struct GatedPlacer {
+    gate: tokio::sync::Semaphore,
+    released: tokio::sync::Notify,
+    dev: DevPlacer,
+}
+
+impl Placer for GatedPlacer {
+    fn place<'a>(
+        &'a self,
+        proposed: &'a ProposedMatch,
+    ) -> BoxFuture<'a, Result<PlacedMatch, PlacementFailure>> {
+        Box::pin(async move {
+            self.gate.acquire().await.unwrap().forget();
+            self.dev.place(proposed).await
+        })
+    }
+
+    fn release<'a>(&'a self, placed: &'a PlacedMatch) -> BoxFuture<'a, ()> {
+        self.released.notify_one();
+        self.dev.release(placed)
+    }
+}
+
+/// A ticket cancelled while its match is being placed is cancelled, never matched: the
+/// other ticket goes back to searching, the placement that then succeeds is released
+/// (nobody is coming), and the other player is matched again with someone else.
+#[tokio::test(start_paused = true)]
+async fn cancel_during_placement_never_lands_in_the_match() {
+    let placer = Arc::new(GatedPlacer {
+        gate: tokio::sync::Semaphore::new(0),
+        released: tokio::sync::Notify::new(),
+        dev: DevPlacer::default(),
+    });
+    let api = Api::start(Options {
+        placer: Some(Arc::clone(&placer) as Arc<dyn Placer>),
+        ..Options::default()
+    });
+    let a = api.create("p-1", duel()).await.ticket();
+    let mut a_events = api.events("p-1", &a.id, None).await;
+    let b = api.create("p-2", duel()).await.ticket();
+    let mut b_events = api.events("p-2", &b.id, None).await;
+    assert_eq!(
+        a_events.next().await.unwrap().ticket.state,
+        TicketState::Searching
+    );
+    assert_eq!(
+        a_events.next().await.unwrap().ticket.state,
+        TicketState::Placing
+    );
+    assert_eq!(
+        b_events.next().await.unwrap().ticket.state,
+        TicketState::Searching
+    );
+    assert_eq!(
+        b_events.next().await.unwrap().ticket.state,
+        TicketState::Placing
+    );
+
+    let cancelled = api.cancel("p-1", &a.id).await.ticket();
+    assert_eq!(cancelled.state, TicketState::Cancelled);
+    let back = b_events.next().await.unwrap();
+    assert_eq!((back.seq, back.ticket.state), (3, TicketState::Searching));
+
+    // The placement of the broken match now succeeds: the driver refuses it (the core
+    // says the match is gone) and releases the game session; p-2 stays searching.
+    placer.gate.add_permits(1);
+    placer.released.notified().await;
+    assert_eq!(api.searching().await, 1);
+    assert_eq!(
+        api.get("p-2", &b.id).await.ticket().state,
+        TicketState::Searching
+    );
+    assert_eq!(
+        api.get("p-1", &a.id).await.ticket().state,
+        TicketState::Cancelled
+    );
+
+    placer.gate.add_permits(1);
+    api.create("p-3", duel()).await.ticket();
+    let done = b_events.rest().await;
+    assert_eq!(
+        done,
+        [(4, TicketStatus::Placing), (5, TicketStatus::Completed)]
+    );
+    assert_eq!(a_events.rest().await, [(3, TicketStatus::Cancelled)]);
+}
+
 /// A failed placement returns both tickets to the pool (SEARCHING again, seq keeps
 /// counting) and they are placed on the retry; a second failure spends the budget and
 /// fails them with the placement's reason and message.
@@ -1197,6 +1290,10 @@ async fn rs256_tokens_from_a_jwks() {
     api.send(get_party(token("p-1")))
         .await
         .assert_error(401, "unauthorized");
+    assert!(
+        HttpJwks::new("http://idp.example/jwks.json").is_err(),
+        "plain HTTP off loopback"
+    );
     // The unknown kid refreshed the set at most once (the minimum refresh interval).
     assert!(fetches.load(Ordering::SeqCst) <= 2, "{fetches:?}");
     // A second unknown kid right after does not fetch again.

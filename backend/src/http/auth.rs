@@ -107,13 +107,25 @@ const MAX_JWKS_BYTES: usize = 64 * 1024;
 const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl HttpJwks {
-    /// A source for `url` (`https://…`, or `http://` for tests on loopback).
+    /// A source for `url`: `https://…`, or `http://` on a loopback host only (tests and
+    /// local identity providers), since keys fetched in the clear could be swapped.
     ///
     /// # Errors
     ///
-    /// When the URL does not parse or the system's root certificates cannot be loaded.
+    /// When the URL does not parse, is plain HTTP to another host, or the system's root
+    /// certificates cannot be loaded.
     pub fn new(url: &str) -> Result<HttpJwks, String> {
         let url: http::Uri = url.parse().map_err(|e| format!("JWKS URL {url:?}: {e}"))?;
+        let loopback = matches!(url.host(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        match url.scheme_str() {
+            Some("https") => {}
+            Some("http") if loopback => {}
+            _ => {
+                return Err(format!(
+                    "JWKS URL {url}: must be https (http only on loopback)"
+                ));
+            }
+        }
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| format!("loading root certificates: {e}"))?
