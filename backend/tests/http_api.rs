@@ -115,6 +115,8 @@ impl Placer for FlakyPlacer {
 
 struct Options {
     placement_failures: u32,
+    /// Capacity retries within one placement (0: every failure reaches the core).
+    capacity_retries: u32,
     /// Replaces the flaky dev placer.
     placer: Option<Arc<dyn Placer>>,
     rate: RateLimit,
@@ -126,6 +128,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             placement_failures: 0,
+            capacity_retries: 0,
             placer: None,
             rate: RateLimit {
                 burst: 10_000,
@@ -204,6 +207,8 @@ impl Api {
             DriverConfig {
                 tick: Duration::from_millis(100),
                 final_retention: Duration::from_secs(600),
+                capacity_retries: options.capacity_retries,
+                capacity_backoff: Duration::from_secs(1),
             },
             metrics.clone(),
             std::future::pending(),
@@ -907,6 +912,30 @@ async fn placement_failure_returns_tickets_then_fails_them() {
     }
     // Failed players may queue again.
     assert_eq!(api.create("p-1", duel()).await.status, StatusCode::CREATED);
+}
+
+/// A full fleet is retried with backoff within the placement: the tickets stay PLACING
+/// and are placed once a process is free, spending none of their retry budget.
+#[tokio::test(start_paused = true)]
+async fn no_capacity_is_retried_with_backoff() {
+    let api = Api::start(Options {
+        placement_failures: 3,
+        capacity_retries: 3,
+        ..Options::default()
+    });
+    let start = tokio::time::Instant::now();
+    let a = api.create("p-1", duel()).await.ticket();
+    let mut events = api.events("p-1", &a.id, None).await;
+    api.create("p-2", duel()).await.ticket();
+    let statuses: Vec<TicketStatus> = events.rest().await.into_iter().map(|e| e.1).collect();
+    use TicketStatus::*;
+    assert_eq!(statuses, [Searching, Placing, Completed]);
+    // Backoff of 1 s, 2 s and 4 s (virtual time).
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_secs(7) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
 }
 
 /// A ticket without a match times out at its time limit (virtual time).

@@ -73,6 +73,13 @@ pub struct DriverConfig {
     pub tick: Duration,
     /// How long a final ticket stays readable.
     pub final_retention: Duration,
+    /// Placements that fail with `no_capacity` are tried again this many times, within
+    /// the same match (its tickets stay PLACING), before the failure reaches the core and
+    /// spends the tickets' retry budget: a full fleet usually frees a process within
+    /// seconds, and an immediate re-match would only fail again.
+    pub capacity_retries: u32,
+    /// The wait before the first capacity retry; doubled for each next one.
+    pub capacity_backoff: Duration,
 }
 
 impl Default for DriverConfig {
@@ -80,6 +87,8 @@ impl Default for DriverConfig {
         DriverConfig {
             tick: Duration::from_millis(200),
             final_retention: Duration::from_secs(600),
+            capacity_retries: 3,
+            capacity_backoff: Duration::from_secs(1),
         }
     }
 }
@@ -628,10 +637,24 @@ impl Driver {
         let placer = Arc::clone(&self.placer);
         let profiles = Arc::clone(&self.profiles);
         let done = self.done_tx.clone();
+        let (retries, mut backoff) = (self.config.capacity_retries, self.config.capacity_backoff);
         tracing::info!(match_id = ?proposed.match_id, mode = %proposed.mode,
             region = %proposed.region, "placing match");
         tokio::spawn(async move {
-            let result = place_and_record(&*placer, &*profiles, &proposed).await;
+            let mut attempt = 0;
+            let result = loop {
+                let result = place_and_record(&*placer, &*profiles, &proposed).await;
+                match &result {
+                    Err(f) if f.reason == FailureReason::NoCapacity && attempt < retries => {
+                        tracing::info!(match_id = ?proposed.match_id, ?backoff,
+                            "no fleet capacity; retrying the placement");
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                        attempt += 1;
+                    }
+                    _ => break result,
+                }
+            };
             let _ = done.send((proposed.match_id, result));
         });
     }
