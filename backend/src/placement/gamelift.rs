@@ -7,8 +7,9 @@
 //! matchmaker-data format in its game session data, so a server written for FlexMatch
 //! finds the teams where it looks; each player's team is also its player data.
 //! Throttling is retried with exponential backoff within one placement;
-//! `FleetCapacityExceededException` fails the placement with `no_capacity`, so the core
-//! returns the tickets to the pool (spending a retry).
+//! `FleetCapacityExceededException` fails the placement with `no_capacity`, which the
+//! matchmaking driver retries with backoff before the core returns the tickets to the
+//! pool (spending a retry).
 //!
 //! **What it is not:** no queue placement (StartGameSessionPlacement with the players'
 //! latencies), no placement events from SNS/SQS, no fleet TLS certificates: the
