@@ -210,7 +210,7 @@ mod api {
                 .lines()
                 .filter_map(|l| l.strip_prefix("data: "))
                 .filter_map(|d| serde_json::from_str::<protocol::http::TicketEvent>(d).ok())
-                .last();
+                .next_back();
             if let Some(event) = last
                 && event.ticket.state.is_final()
             {
