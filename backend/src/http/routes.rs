@@ -107,7 +107,9 @@ pub(crate) async fn create_ticket(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ticket", body = Ticket),
+        (status = 400, description = "Malformed ticket id", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
         (status = 404, description = "No such ticket among the caller's", body = ErrorBody),
     ))]
 pub(crate) async fn get_ticket(
@@ -125,7 +127,9 @@ pub(crate) async fn get_ticket(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The ticket after the attempt: CANCELLED, or the state that won the race", body = Ticket),
+        (status = 400, description = "Malformed ticket id", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
         (status = 403, description = "Not the caller's ticket", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
     ))]
@@ -148,7 +152,9 @@ pub(crate) async fn cancel_ticket(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "text/event-stream of TicketEvent JSON", body = TicketEvent, content_type = "text/event-stream"),
+        (status = 400, description = "Malformed ticket id", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
         (status = 404, description = "No such ticket among the caller's", body = ErrorBody),
     ))]
 pub(crate) async fn ticket_events(
@@ -240,6 +246,9 @@ pub(crate) async fn get_party(State(app): State<AppState>, Caller(caller): Calle
         (status = 200, description = "The party joined", body = Party),
         (status = 400, description = "Invalid body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Body is not JSON", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
     ))]
 pub(crate) async fn join_party(
     State(app): State<AppState>,
