@@ -22,8 +22,9 @@
 //! * **Redis side alone:** `RedisRankings::set_many` with the 64 scores of each result
 //!   (each pass over the results shifts every rating so that every `ZADD` moves a
 //!   member, as a real result does), from 1, 4 ([`DEFAULT_WORKERS`]), 16 and 64
-//!   concurrent tasks on one connection, for a few seconds each. With 1 task, the mean
-//!   `set_many` latency divided by a `PING`'s is the round trips of latency per result.
+//!   concurrent tasks on one connection, for a few seconds each. With 1 task, the most
+//!   requests in flight at once (the connection wrapper counts them) tells the round
+//!   trips of latency per result: requests per result divided by it.
 //! * **(c) redis-benchmark:** `redis-benchmark -P 16 -r 1000000 zadd …` on a sorted set
 //!   pre-filled with 1,000,000 members, in the same run against the same redis-server.
 //!
@@ -184,11 +185,33 @@ async fn start_redis(dir: &Path) -> (RedisServer, redis::Client) {
 }
 
 /// The connection the rankings use, counting the requests started on it (one per
-/// command sent alone, one per pipeline).
+/// command sent alone, one per pipeline) and the most in flight at once.
 #[derive(Clone)]
 struct Counted {
     inner: ConnectionManager,
     requests: Arc<AtomicU64>,
+    in_flight: Arc<AtomicU64>,
+    max_in_flight: Arc<AtomicU64>,
+}
+
+impl Counted {
+    /// Counts a request started on `inner` (split from `self` so both can be borrowed).
+    fn track<'a, T: Send + 'a>(
+        requests: &AtomicU64,
+        in_flight: &Arc<AtomicU64>,
+        max_in_flight: &AtomicU64,
+        request: redis::RedisFuture<'a, T>,
+    ) -> redis::RedisFuture<'a, T> {
+        requests.fetch_add(1, Ordering::Relaxed);
+        let now = in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        max_in_flight.fetch_max(now, Ordering::Relaxed);
+        let in_flight = Arc::clone(in_flight);
+        Box::pin(async move {
+            let reply = request.await;
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+            reply
+        })
+    }
 }
 
 impl ConnectionLike for Counted {
@@ -196,8 +219,18 @@ impl ConnectionLike for Counted {
         &'a mut self,
         cmd: &'a redis::Cmd,
     ) -> redis::RedisFuture<'a, redis::Value> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.inner.req_packed_command(cmd)
+        let Counted {
+            inner,
+            requests,
+            in_flight,
+            max_in_flight,
+        } = self;
+        Counted::track(
+            requests,
+            in_flight,
+            max_in_flight,
+            inner.req_packed_command(cmd),
+        )
     }
 
     fn req_packed_commands<'a>(
@@ -206,8 +239,18 @@ impl ConnectionLike for Counted {
         offset: usize,
         count: usize,
     ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.inner.req_packed_commands(pipeline, offset, count)
+        let Counted {
+            inner,
+            requests,
+            in_flight,
+            max_in_flight,
+        } = self;
+        Counted::track(
+            requests,
+            in_flight,
+            max_in_flight,
+            inner.req_packed_commands(pipeline, offset, count),
+        )
     }
 
     fn get_db(&self) -> i64 {
@@ -450,8 +493,9 @@ async fn ping_latency(conn: &mut ConnectionManager) -> Duration {
     start.elapsed() / PINGS
 }
 
-/// Runs redis-benchmark's pipelined `ZADD`; its requests per second.
-fn redis_benchmark(port: u16) -> (String, f64) {
+/// Runs redis-benchmark's pipelined `ZADD`, its output going to a file in `dir` (no pipe
+/// to fill while waiting); its requests per second.
+fn redis_benchmark(port: u16, dir: &Path) -> (String, f64) {
     let binary = tool("REDIS_BENCHMARK", "/usr/bin/redis-benchmark");
     let args: Vec<String> = [
         "-h",
@@ -474,10 +518,13 @@ fn redis_benchmark(port: u16) -> (String, f64) {
     .map(|s| (*s).to_owned())
     .collect();
     let shown = format!("redis-benchmark {}", args.join(" "));
+    let out_path = dir.join("redis-benchmark.out");
+    let out = std::fs::File::create(&out_path).expect("create redis-benchmark's output file");
+    let err = out.try_clone().expect("clone the output file");
     let mut child = Command::new(&binary)
         .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(out)
+        .stderr(err)
         .spawn()
         .expect("start redis-benchmark");
     let deadline = Instant::now() + BENCHMARK_TIMEOUT;
@@ -496,19 +543,13 @@ fn redis_benchmark(port: u16) -> (String, f64) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let output = child.wait_with_output().expect("redis-benchmark output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = std::fs::read_to_string(&out_path).expect("read redis-benchmark's output");
     // --csv: a header line, then `"<test>","<rps>",…`.
-    let rps = stdout
+    let rps = output
         .lines()
         .filter(|l| !l.starts_with("\"test\""))
         .find_map(|l| l.split(',').nth(1)?.trim_matches('"').parse::<f64>().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no rate in redis-benchmark's output: {stdout}{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+        .unwrap_or_else(|| panic!("no rate in redis-benchmark's output: {output}"));
     (shown, rps)
 }
 
@@ -580,6 +621,8 @@ async fn run() {
             .await
             .expect("a Redis connection"),
         requests: Arc::clone(&requests),
+        in_flight: Arc::new(AtomicU64::new(0)),
+        max_in_flight: Arc::new(AtomicU64::new(0)),
     };
     let redis_rankings = RedisRankings::new(counted.clone(), backend::rankings::DEFAULT_KEY_PREFIX);
     let profiles = profiles_with_placements(&dir.0.join("b/profiles"), &work).await;
@@ -613,22 +656,26 @@ async fn run() {
     for tasks in REDIS_SIDE_TASKS {
         let before = commands_processed(&mut admin).await;
         requests.store(0, Ordering::Relaxed);
+        counted.max_in_flight.store(0, Ordering::Relaxed);
         let side = redis_side(&redis_rankings, &updates, tasks).await;
+        let max_in_flight = counted.max_in_flight.load(Ordering::Relaxed);
         let commands = commands_processed(&mut admin).await - before - 1;
         let requests = requests.load(Ordering::Relaxed);
         println!(
-            "redis side, {tasks} tasks: {} results in {:.2?}, {:.2} requests and {:.2} commands per result",
+            "redis side, {tasks} tasks: {} results in {:.2?}, {:.2} requests and {:.2} commands per result, \
+             at most {max_in_flight} requests in flight",
             side.results,
             side.elapsed,
             requests as f64 / side.results as f64,
             commands as f64 / side.results as f64,
         );
-        sides.push(side);
+        sides.push((side, requests, max_in_flight));
     }
 
     // (c) redis-benchmark on the same server.
     let port = server.port;
-    let (command, zadd_rate) = tokio::task::spawn_blocking(move || redis_benchmark(port))
+    let out_dir = dir.0.clone();
+    let (command, zadd_rate) = tokio::task::spawn_blocking(move || redis_benchmark(port, &out_dir))
         .await
         .expect("redis-benchmark thread");
     let bench_card: u64 = redis::cmd("ZCARD")
@@ -659,15 +706,17 @@ async fn run() {
         commands as f64 / results,
     );
     let mut best = 0.0f64;
-    for side in &sides {
+    for (side, requests, max_in_flight) in &sides {
         let n = side.results as f64;
         let updates_rate = per_second(n * updates_per_result as f64, side.elapsed);
         best = best.max(updates_rate);
         let latency = side.elapsed.mul_f64(side.tasks as f64 / n.max(1.0));
         let extra = if side.tasks == 1 {
             format!(
-                "; {latency:.0?} per set_many, {:.2} PING round trips",
-                latency.as_secs_f64() / ping.as_secs_f64()
+                "; {latency:.0?} per set_many (PING {ping:.0?}); {:.2} requests, at most \
+                 {max_in_flight} in flight: {:.2} round trips",
+                *requests as f64 / n,
+                *requests as f64 / n / (*max_in_flight).max(1) as f64
             )
         } else {
             String::new()
@@ -688,7 +737,6 @@ async fn run() {
     );
     println!();
     println!("(c) command: {command}");
-    println!("PING round trip: {ping:.0?}");
     let ratio = best / zadd_rate;
     println!(
         "Redis side at its best: {} player updates/s = {:.2} × redis-benchmark's ZADD rate \
@@ -699,6 +747,7 @@ async fn run() {
     );
     let at_workers = sides
         .iter()
+        .map(|(s, _, _)| s)
         .find(|s| s.tasks == DEFAULT_WORKERS)
         .map_or(0.0, |s| {
             per_second(s.results as f64 * updates_per_result as f64, s.elapsed)
