@@ -16,13 +16,18 @@
 //! ([`blobs`]: S3 and a directory), the AWS configuration ([`aws`]) and `backend init`'s
 //! resource creation ([`provision`]), the result consumer ([`consumer`]: decode, verify,
 //! check the placement, apply exactly once, write the rankings; the `backend` binary
-//! runs it) and the sans-IO matchmaking core ([`matchmaking`]). Placement and the HTTP
-//! API arrive with issue 6.
+//! runs it), the sans-IO matchmaking core ([`matchmaking`]), and the HTTP API ([`http`]:
+//! tickets through a matchmaking driver, parties, leaderboards, profiles, OpenAPI; the
+//! `backend serve` command) with placement behind a trait ([`placement`]: a dev placer,
+//! and CreateGameSession/CreatePlayerSessions on a GameLift fleet or alias). Queue
+//! placement and the web page are still to come.
 
 pub mod aws;
 pub mod blobs;
 pub mod consumer;
+pub mod http;
 pub mod matchmaking;
+pub mod placement;
 pub mod profiles;
 pub mod provision;
 pub mod queue;

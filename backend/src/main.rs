@@ -5,10 +5,12 @@
 //! `consume` runs the result consumer ([`backend::consumer::run`]) on the chosen stores
 //! (embedded, or SQS + DynamoDB + S3, with embedded or Redis rankings);
 //! `rebuild-rankings` recreates every leaderboard from the profile store; `send-result`
-//! signs a result file and sends it to the queue (a development and test helper).
+//! signs a result file and sends it to the queue (a development and test helper);
+//! `serve` runs the HTTP API with the matchmaking driver ([`backend::http`]);
+//! `dev-token` mints a bearer token for local use.
 //! AWS clients come from `aws-config`, so `AWS_ENDPOINT_URL*` point them elsewhere.
 //!
-//! **What it is not (yet):** the HTTP API and matchmaking arrive with issue 6.
+//! **What it is not (yet):** queue placement (StartGameSessionPlacement) and the web page.
 //!
 //! With the embedded stores, `--data-dir D` holds `D/queue`, `D/profiles` and
 //! `D/rankings`; each is locked by the process that opens it, so `send-result` cannot
@@ -53,6 +55,10 @@ enum Command {
         #[command(flatten)]
         stores: StoreArgs,
     },
+    /// Serve the HTTP API (matchmaking, parties, leaderboards, profiles) and the admin port.
+    Serve(Box<ServeArgs>),
+    /// Print an HS256 bearer token for a player, signed with the API's HMAC key.
+    DevToken(DevTokenArgs),
     /// Sign a match-result JSON file with the active key and send it to the queue.
     SendResult {
         /// The `MatchResult` JSON file.
@@ -71,6 +77,14 @@ enum QueueKind {
     Embedded,
     /// Amazon SQS (`--queue-url`).
     Sqs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlacerKind {
+    /// Every match "placed" at once on `--dev-server` (no GameLift).
+    Dev,
+    /// CreateGameSession and CreatePlayerSessions on `--fleet-id` or `--alias-id`.
+    Gamelift,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -212,6 +226,101 @@ struct ConsumeArgs {
     pause_at: Option<PauseAt>,
 }
 
+/// Where bearer tokens' keys come from.
+#[derive(Debug, Args)]
+struct JwtArgs {
+    /// The HMAC key (HS256) tokens are signed with, as text (at least 32 bytes).
+    #[arg(long, env = "JWT_HMAC_KEY", hide_env_values = true)]
+    jwt_hmac_key: Option<String>,
+    /// A file holding the HMAC key (preferred over `--jwt-hmac-key`'s command line).
+    #[arg(long, env = "JWT_HMAC_KEY_FILE", conflicts_with = "jwt_hmac_key")]
+    jwt_hmac_key_file: Option<PathBuf>,
+    /// Issuer (`iss`) tokens must carry, when set.
+    #[arg(long, env = "JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// Audience (`aud`) tokens must carry, when set.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
+}
+
+impl JwtArgs {
+    fn hmac_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(match (&self.jwt_hmac_key, &self.jwt_hmac_key_file) {
+            (_, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading --jwt-hmac-key-file {}", path.display()))?
+                    .trim()
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            (Some(key), None) => Some(key.as_bytes().to_vec()),
+            (None, None) => None,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address of the API.
+    #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Address of the admin port (`/metrics`, `/healthz`, `/readyz`).
+    #[arg(long, env = "ADMIN_LISTEN", default_value = "127.0.0.1:9090")]
+    admin_listen: std::net::SocketAddr,
+    #[command(flatten)]
+    jwt: JwtArgs,
+    /// Verify RS256 tokens against this JWKS (a Cognito user pool's
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json`)
+    /// instead of an HMAC key.
+    #[arg(long, env = "JWKS_URL", conflicts_with_all = ["jwt_hmac_key", "jwt_hmac_key_file"])]
+    jwks_url: Option<String>,
+    /// The web page's origin, allowed by CORS (`https://example.com`).
+    #[arg(long, env = "CORS_ORIGIN")]
+    cors_origin: Option<String>,
+    /// The matchmaking configuration (TOML); the built-in modes without it.
+    #[arg(long, env = "MATCHMAKING_CONFIG")]
+    matchmaking_config: Option<PathBuf>,
+    /// Requests a player may make at once.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    rate_burst: u32,
+    /// Requests a player may make per second, sustained.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    rate_per_second: u32,
+    /// Interval of the matchmaking pass, in milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    tick_ms: u64,
+    /// How matches are placed.
+    #[arg(long, value_enum, default_value = "dev")]
+    placer: PlacerKind,
+    /// The game server address the dev placer hands out.
+    #[arg(long, default_value = "127.0.0.1:7777")]
+    dev_server: std::net::SocketAddr,
+    /// The GameLift fleet to place on (with `--placer gamelift`).
+    #[arg(long, env = "GAMELIFT_FLEET_ID", conflicts_with = "alias_id")]
+    fleet_id: Option<String>,
+    /// The GameLift alias to place on (with `--placer gamelift`).
+    #[arg(long, env = "GAMELIFT_ALIAS_ID")]
+    alias_id: Option<String>,
+    /// SHA-256 (64 hex digits) of the fleet's game-server TLS certificate, handed to
+    /// players to pin (with `--placer gamelift`).
+    #[arg(long, env = "FLEET_CERTIFICATE_SHA256")]
+    fleet_certificate_sha256: Option<protocol::http::CertificateFingerprint>,
+    #[command(flatten)]
+    stores: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+struct DevTokenArgs {
+    /// The player id (the token's `sub`).
+    #[arg(long)]
+    player: String,
+    /// Validity, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl_secs: u64,
+    #[command(flatten)]
+    jwt: JwtArgs,
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -230,6 +339,8 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Init(args) => init(args).await,
+            Command::Serve(args) => serve(*args).await,
+            Command::DevToken(args) => dev_token(&args),
             Command::Consume(args) => consume(args).await,
             Command::RebuildRankings { stores } => rebuild(&stores).await,
             Command::SendResult { file, keys, stores } => send_result(&file, &keys, &stores).await,
@@ -397,7 +508,7 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    tracing::info!("consumer: shutting down (finishing batches in hand)");
+    tracing::info!("shutting down (finishing work in hand)");
 }
 
 async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
@@ -484,5 +595,163 @@ async fn send_result(file: &Path, keys: &KeyArgs, stores: &StoreArgs) -> anyhow:
         .await
         .context("sending the result")?;
     println!("sent id={}", id.0);
+    Ok(())
+}
+
+fn dev_token(args: &DevTokenArgs) -> anyhow::Result<()> {
+    protocol::http::validate_player_id(&args.player).context("--player")?;
+    let Some(key) = args.jwt.hmac_key()? else {
+        bail!("no key: pass --jwt-hmac-key-file or --jwt-hmac-key (JWT_HMAC_KEY)");
+    };
+    if key.len() < backend::http::auth::MIN_HMAC_KEY_BYTES {
+        bail!(
+            "the HMAC key must be at least {} bytes",
+            backend::http::auth::MIN_HMAC_KEY_BYTES
+        );
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs();
+    let token = backend::http::auth::mint_dev_token(
+        &key,
+        &args.player,
+        now,
+        Duration::from_secs(args.ttl_secs),
+        args.jwt.jwt_issuer.as_deref(),
+        args.jwt.jwt_audience.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    println!("{token}");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    use backend::http::{self, ApiConfig, ApiMetrics, AppState, Authenticator, Clock};
+    use backend::matchmaking::Matchmaker;
+    use backend::placement::DevPlacer;
+
+    // Everything is parsed and opened before a port is bound.
+    let issuer = args.jwt.jwt_issuer.as_deref();
+    let audience = args.jwt.jwt_audience.as_deref();
+    let auth = match (&args.jwks_url, args.jwt.hmac_key()?) {
+        (Some(url), _) => {
+            let source = http::auth::HttpJwks::new(url)
+                .map_err(|e| anyhow::anyhow!(e))
+                .context("--jwks-url")?;
+            Authenticator::jwks(Arc::new(source), issuer, audience)
+        }
+        (None, Some(key)) => Authenticator::hmac(&key, issuer, audience)
+            .map_err(|e| anyhow::anyhow!(e))
+            .context("--jwt-hmac-key")?,
+        (None, None) => bail!("no token keys: pass --jwks-url or --jwt-hmac-key(-file)"),
+    };
+    let mm_config = match &args.matchmaking_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --matchmaking-config {}", path.display()))?;
+            http::modes::parse_config(&text)
+                .map_err(|e| anyhow::anyhow!(e))
+                .with_context(|| format!("--matchmaking-config {}", path.display()))?
+        }
+        None => http::modes::default_config(),
+    };
+    let cors_origin = match &args.cors_origin {
+        Some(origin) => Some(
+            origin
+                .parse::<axum::http::HeaderValue>()
+                .with_context(|| format!("--cors-origin {origin:?}"))?,
+        ),
+        None => None,
+    };
+    let modes = mm_config.modes.iter().map(|m| m.name.clone()).collect();
+    let matchmaker = Matchmaker::new(mm_config).context("the matchmaking configuration")?;
+    let profiles = open_profiles(&args.stores).await?;
+    let rankings = open_rankings(&args.stores).await?;
+    let placer: Arc<dyn backend::placement::Placer> = match args.placer {
+        PlacerKind::Dev => Arc::new(DevPlacer {
+            ip_address: args.dev_server.ip(),
+            port: args.dev_server.port(),
+            ..DevPlacer::default()
+        }),
+        PlacerKind::Gamelift => {
+            use backend::placement::{GameLiftPlacer, Target};
+            let target = match (&args.fleet_id, &args.alias_id) {
+                (Some(fleet), _) => Target::Fleet(fleet.clone()),
+                (None, Some(alias)) => Target::Alias(alias.clone()),
+                (None, None) => bail!("--placer gamelift needs --fleet-id or --alias-id"),
+            };
+            let Some(fingerprint) = args.fleet_certificate_sha256 else {
+                bail!("--placer gamelift needs --fleet-certificate-sha256");
+            };
+            let sdk = sdk_config().await?;
+            Arc::new(GameLiftPlacer::new(
+                aws_sdk_gamelift::Client::new(&sdk),
+                target,
+                fingerprint,
+            ))
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding --listen {}", args.listen))?;
+    let admin_listener = tokio::net::TcpListener::bind(args.admin_listen)
+        .await
+        .with_context(|| format!("binding --admin-listen {}", args.admin_listen))?;
+
+    let clock = Clock::system();
+    let metrics = ApiMetrics::new();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let (handle, driver) = http::spawn_matchmaker(
+        matchmaker,
+        placer,
+        Arc::clone(&profiles),
+        clock,
+        http::DriverConfig {
+            tick: Duration::from_millis(args.tick_ms),
+            ..http::DriverConfig::default()
+        },
+        metrics.clone(),
+        stopped(stop_rx.clone()),
+    );
+    let state = AppState {
+        auth: Arc::new(auth),
+        matchmaker: handle.clone(),
+        profiles,
+        rankings,
+        parties: Arc::default(),
+        rate_limiter: Arc::new(std::sync::Mutex::new(http::RateLimiter::new(
+            http::RateLimit {
+                burst: args.rate_burst,
+                per_second: args.rate_per_second,
+            },
+        ))),
+        modes: Arc::new(modes),
+        clock,
+        metrics: metrics.clone(),
+    };
+    let api = http::app(
+        state,
+        &ApiConfig {
+            cors_origin,
+            body_limit: 0,
+        },
+    );
+    let admin = http::admin_router(metrics, handle);
+    let api_addr = listener.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+    tracing::info!(%api_addr, %admin_addr, "serving");
+    println!("listening api={api_addr} admin={admin_addr}");
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    http::serve(listener, api, admin_listener, admin, shutdown)
+        .await
+        .context("serving HTTP")?;
+    let _ = driver.await;
     Ok(())
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use backend::provision::{ProvisionConfig, init};
 use backend::queue::{
-    EmbeddedQueue, MAX_BATCH, QueueError, REDRIVE_REASON, Received, ResultQueue, SqsQueue,
+    EmbeddedQueue, MAX_BATCH, MAX_BODY_BYTES, QueueError, REDRIVE_REASON, Received, ResultQueue,
+    SqsQueue,
 };
 use tokio::time::{Instant, sleep};
 
@@ -259,6 +260,19 @@ async fn concurrent_receives_share_nothing(queue: &dyn ResultQueue) {
     assert_eq!(bodies(&all), expected);
 }
 
+/// A body of exactly [`MAX_BODY_BYTES`] (the 256 KiB the reporter may send inline, with
+/// its margin) goes through whole; one byte more is refused before it is sent.
+async fn largest_body_round_trips(queue: &dyn ResultQueue) {
+    assert_eq!(MAX_BODY_BYTES, protocol::result::SQS_MAX_MESSAGE_BYTES);
+    let largest = "r".repeat(MAX_BODY_BYTES);
+    queue.send(&largest).await.unwrap();
+    let got = drain(queue, 1, VISIBILITY).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].body == largest, "{} bytes back", got[0].body.len());
+    let err = queue.send(&format!("{largest}r")).await.unwrap_err();
+    assert!(matches!(err, QueueError::InvalidArgument(_)), "{err}");
+}
+
 /// One queue instance of every contract test. Tests in `moto_differs` are `#[ignore]`d
 /// on moto (run them with `--ignored` against real SQS): moto 5.2.5 still accepts an
 /// earlier delivery's receipt handle in `DeleteMessage` and `ChangeMessageVisibility`,
@@ -338,6 +352,7 @@ contract!(
         long_poll_returns_on_visibility_expiry,
         long_poll_sees_a_shortened_visibility,
         concurrent_receives_share_nothing,
+        largest_body_round_trips,
     ],
     moto_differs: [stale_receipt_does_not_delete],
 );

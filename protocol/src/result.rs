@@ -27,7 +27,12 @@ use sha2::Sha256;
 
 /// The envelope's schema version. A consumer refuses any other.
 pub const RESULT_SCHEMA_VERSION: u32 = 1;
-/// SQS's message size limit; a larger result goes to S3 behind a [`ResultPointer`].
+/// The largest message this system puts on the results queue, 256 KiB: the reporter
+/// sends a result inline only below it (less a margin for attributes), the backend's
+/// queues refuse anything larger, and a larger result goes to S3 behind a
+/// [`ResultPointer`]. SQS itself accepts up to 1 MiB since 2025 (a queue's
+/// `MaximumMessageSize`); 256 KiB, its limit and default before then, is kept so that
+/// every result fits any queue configured for at least that.
 pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Largest result document a consumer will parse (from S3), in bytes.
 pub const MAX_RESULT_BYTES: usize = 8 * 1024 * 1024;

@@ -137,6 +137,8 @@ struct MemQueue {
     attempts: usize,
     sent: Vec<OutgoingMessage>,
     uploads: Vec<S3Upload>,
+    /// Uploads that fail with a network error before any other answer (S3 down, SQS up).
+    failing_uploads: usize,
 }
 
 impl MemQueue {
@@ -166,6 +168,14 @@ impl MemQueue {
 
 impl ResultQueue for MemQueue {
     fn put_object(&mut self, upload: &S3Upload) -> Result<(), QueueError> {
+        if self.failing_uploads > 0 {
+            self.failing_uploads -= 1;
+            self.attempts += 1;
+            return Err(QueueError {
+                kind: FailureKind::Network,
+                detail: "scripted S3 outage".into(),
+            });
+        }
         self.answer()?;
         self.uploads.push(upload.clone());
         Ok(())
@@ -475,6 +485,59 @@ fn oversized_results_upload_then_point() {
     assert_eq!(pass.sent, 1);
     assert_eq!(r.queue().uploads.len(), 1);
     assert!(r.queue().sent[0].body.contains("\"s3\""));
+}
+
+/// S3 down, SQS up: an oversized result whose upload fails holds back neither the inline
+/// results behind it in the outbox nor new ones; it is retried on the uploads' own
+/// backoff (no upload is tried before it ends), and a drain waits for that backoff.
+#[test]
+fn failing_uploads_do_not_hold_back_inline_results() {
+    let dir = TempDir::new();
+    let (outbox, _) = Outbox::open(dir.path()).expect("open");
+    let big = sized(INLINE_LIMIT_BYTES + 10);
+    for s in [&big, &signed("inline-1"), &signed("inline-2")] {
+        outbox.put(s).expect("put");
+    }
+    assert_eq!(
+        ids(&outbox.pending().expect("pending"))[0],
+        ARN,
+        "oldest first"
+    );
+    let queue = MemQueue {
+        failing_uploads: 2,
+        ..MemQueue::default()
+    };
+    let mut r =
+        Reporter::new(outbox, plan_config(false), policy(), queue).with_upload_policy(policy());
+    let t = Instant::now();
+
+    let pass = r.retry_pending(t).expect("retry");
+    assert_eq!((pass.sent, pass.set_aside, pass.remaining), (2, 0, 1));
+    assert_eq!(r.queue().sent.len(), 2);
+    assert!(r.policy().ready(t), "SQS does not back off for S3");
+    // Upload failure 1 at t: the next upload at t + 50 ms (jitter 0: half of 100 ms).
+    assert_eq!(
+        r.upload_policy().next_attempt_at(),
+        Some(t + Duration::from_millis(50))
+    );
+    assert_eq!(
+        r.report(&signed("inline-3"), t).expect("report"),
+        Delivery::Sent
+    );
+    let pass = r.retry_pending(t).expect("retry");
+    assert_eq!((pass.sent, pass.remaining), (0, 1));
+    assert_eq!(r.queue().attempts, 4, "no upload before its backoff ends");
+
+    let mut clock = FakeClock { now: t, sleeps: 0 };
+    let pass = r
+        .drain(t + Duration::from_secs(10), &mut clock)
+        .expect("drain");
+    assert_eq!((pass.sent, pass.remaining), (1, 0));
+    // Upload failure 2 at +50 ms, retried at +150 ms: uploaded, then its pointer sent.
+    assert_eq!(clock.now - t, Duration::from_millis(150));
+    assert_eq!(r.queue().uploads.len(), 1);
+    assert!(r.queue().sent[3].body.contains("\"s3\""));
+    assert!(r.outbox().pending().expect("pending").is_empty());
 }
 
 /// Draining retries on the backoff schedule until the queue accepts…

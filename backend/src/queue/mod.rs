@@ -56,8 +56,10 @@ pub const MAX_BATCH: usize = 10;
 pub const MAX_WAIT: Duration = Duration::from_secs(20);
 /// Longest visibility timeout (SQS's limit: 12 hours).
 pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
-/// Largest body, in bytes (SQS's limit: 256 KiB). Bigger results go through S3.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest body, in bytes: the system's queue message limit,
+/// [`SQS_MAX_MESSAGE_BYTES`](protocol::result::SQS_MAX_MESSAGE_BYTES) (256 KiB, below
+/// the 1 MiB SQS accepts since 2025; see there why). Bigger results go through S3.
+pub const MAX_BODY_BYTES: usize = protocol::result::SQS_MAX_MESSAGE_BYTES;
 /// The name of the DLQ message attribute that carries the reason.
 pub const REASON_ATTRIBUTE: &str = "reason";
 /// The reason given to messages moved to the DLQ after too many receives.

@@ -12,6 +12,7 @@ use super::validate::ValidationError;
 /// Wire form: a `snake_case` string (`"not_found"`). A code this copy of the crate does not
 /// know reads as [`ErrorCode::Unknown`], so the backend can add codes within `/v1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body, a query parameter or a path parameter broke a rule (see
@@ -136,6 +137,7 @@ impl fmt::Display for ErrorCode {
 /// The message is written for a developer reading logs, says which rule or resource is
 /// involved, and never carries internals (stack traces, SQL-like details, AWS error text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("{code}: {message}")]
 pub struct ApiError {
     /// The machine-readable code; fixes the HTTP status.
@@ -172,6 +174,7 @@ impl From<ValidationError> for ApiError {
 /// Wrapped in an `error` object (rather than the two fields at the top level) so that a
 /// client can tell an error body from a success body by one key, whatever the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ApiError,

@@ -22,6 +22,7 @@ use super::validate::{
 /// `null` is the global board. Every leaderboard response names its board, so a page can
 /// label what it shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardId {
     /// The season id ([`validate_season`](super::validate_season)), or `null` for all time.
     pub season: Option<String>,
@@ -46,6 +47,8 @@ impl BoardId {
 ///
 /// Every parameter is optional. Unknown parameters are rejected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct TopQuery {
     /// The season; absent for the all-time board.
@@ -95,6 +98,8 @@ impl TopQuery {
 /// The page holds up to `radius` entries above the player, the player, and up to `radius`
 /// below; it is empty when the player has no rank on the board.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AroundQuery {
     /// The season; absent for the all-time board.
@@ -138,6 +143,8 @@ impl AroundQuery {
 /// Query string naming a board and nothing else (a player's rank):
 /// `?season=2025-spring&mode=duel`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct BoardQuery {
     /// The season; absent for the all-time board.
@@ -170,6 +177,8 @@ impl BoardQuery {
 /// not keep friend lists: the client sends them (from its platform's friends API). Whether
 /// the caller is added to the list is the backend's choice, stated in its API docs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct FriendsQuery {
     /// The season; absent for the all-time board.
@@ -180,6 +189,8 @@ pub struct FriendsQuery {
     pub mode: Option<String>,
     /// The players, at most [`MAX_FRIENDS`], comma-separated; absent means none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "p-1,p-2"))]
+    #[cfg_attr(feature = "openapi", param(value_type = String, example = "p-1,p-2"))]
     pub players: PlayerIdList,
 }
 
@@ -262,6 +273,7 @@ impl<'de> Deserialize<'de> for PlayerIdList {
 
 /// One row of a leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaderboardEntry {
     /// Position on the board, 1 for the best.
     pub rank: u64,
@@ -283,6 +295,7 @@ pub struct LeaderboardEntry {
 
 /// A page of a leaderboard: the top-N, around-a-player and friends views.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeaderboardPage {
     /// Which board.
     pub board: BoardId,
@@ -294,6 +307,7 @@ pub struct LeaderboardPage {
 
 /// A player's rank on a board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlayerRank {
     /// Which board.
     pub board: BoardId,

@@ -24,6 +24,7 @@ use super::validate::{
 ///  "attributes": {"platform": "pc", "preferred_maps": ["dust", "harbor"]}}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketRequest {
     /// The game mode to queue for ([`validate_mode`]); the backend rejects a well-formed
@@ -61,6 +62,7 @@ impl CreateTicketRequest {
 /// attribute types `number`, `string` and `string_list`; FlexMatch's string-to-number map is
 /// left out until a rule needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum AttributeValue {
     /// A number (JSON numbers are doubles, as FlexMatch's are).
@@ -74,6 +76,7 @@ pub enum AttributeValue {
 /// A matchmaking ticket as the API shows it: the response of create, get and cancel, and
 /// the payload of each [`TicketEvent`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     /// The ticket id, minted by the backend (see [`validate_ticket_id`](super::validate_ticket_id)).
     pub id: String,
@@ -109,6 +112,7 @@ pub struct Ticket {
 /// `SEARCHING` (with the next event's `seq`) before its retry budget is spent. `COMPLETED`,
 /// `TIMED_OUT`, `CANCELLED` and `FAILED` are final.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TicketState {
     /// In the pool, waiting for a fair match.
@@ -155,6 +159,7 @@ impl TicketState {
 /// The name of a [`TicketState`] without its data: for metric labels, logs and filters.
 /// Serialized as the same `SCREAMING_SNAKE_CASE` string as the state's `status` tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TicketStatus {
     /// See [`TicketState::Searching`].
@@ -211,8 +216,10 @@ impl fmt::Display for TicketStatus {
 /// Each player of a ticket sees their own `player_session_id`; the rest is the same for
 /// the whole match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionInfo {
     /// The game server's IP address (`"203.0.113.7"` or an IPv6 address), from GameLift.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "203.0.113.7"))]
     pub ip_address: IpAddr,
     /// The game server's DNS name, when the fleet has one (fleets with TLS certificate
     /// generation do; Anywhere computes may not); `null` otherwise.
@@ -227,6 +234,7 @@ pub struct ConnectionInfo {
     pub game_session_id: String,
     /// SHA-256 of the game server's TLS certificate, which the client pins when it opens
     /// the QUIC connection (the certificate is not signed by a public CA).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-fA-F]{64}$"))]
     pub certificate_sha256: CertificateFingerprint,
 }
 
@@ -299,6 +307,7 @@ impl<'de> Deserialize<'de> for CertificateFingerprint {
 /// Why a ticket `FAILED`, as a `snake_case` code. Codes this copy of the crate does not
 /// know read as [`FailureReason::Unknown`], so the backend can add reasons within `/v1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureReason {
     /// GameLift refused or failed the placement, and the ticket's retry budget is spent.
@@ -339,6 +348,7 @@ pub const TICKET_EVENT_NAME: &str = "ticket";
 /// {"seq": 2, "ticket": {"id": "…", "state": {"status": "PLACING"}, "…": "…"}}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketEvent {
     /// The ticket's state-change counter after this change (1, 2, 3, …).
     pub seq: u64,
@@ -348,6 +358,7 @@ pub struct TicketEvent {
 
 /// Body of `GET /v1/matchmaking/stats`: live numbers for the web page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatchmakingStats {
     /// When the numbers were taken.
     pub at: EpochMillis,
@@ -360,6 +371,7 @@ pub struct MatchmakingStats {
 
 /// Live numbers for one mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModeQueueStats {
     /// The mode.
     pub mode: String,

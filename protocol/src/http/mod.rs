@@ -42,6 +42,9 @@
 //! | `GET /v1/matchmaking/tickets/{ticket_id}` ([`validate_ticket_id`]) | — | [`Ticket`] |
 //! | `DELETE /v1/matchmaking/tickets/{ticket_id}` | — | [`Ticket`] as it is after the attempt: `CANCELLED`, or the state that won the race (a match found first is not an error) |
 //! | `GET /v1/matchmaking/tickets/{ticket_id}/events` | — | server-sent events, one [`TicketEvent`] per state change |
+//! | `GET /v1/party` | — | [`Party`] the caller has joined, else the one it leads |
+//! | `PUT /v1/party` | [`JoinPartyRequest`] | [`Party`] joined |
+//! | `DELETE /v1/party` | — | [`Party`] the caller leads (it left the one it had joined) |
 //! | `GET /v1/matchmaking/stats` | — | [`MatchmakingStats`] |
 //! | `GET /v1/leaderboards/top` | [`TopQuery`] | [`LeaderboardPage`] |
 //! | `GET /v1/leaderboards/around/{player_id}` ([`validate_player_id`]) | [`AroundQuery`] | [`LeaderboardPage`] |
@@ -75,6 +78,7 @@
 mod error;
 mod leaderboard;
 mod matchmaking;
+mod party;
 mod profile;
 mod validate;
 
@@ -88,6 +92,7 @@ pub use matchmaking::{
     FingerprintError, MatchmakingStats, ModeQueueStats, TICKET_EVENT_NAME, Ticket, TicketEvent,
     TicketState, TicketStatus,
 };
+pub use party::{JoinPartyRequest, Party};
 pub use profile::{
     BoardStats, MatchOutcome, Profile, RecentMatch, RecentMatches, RecentMatchesQuery, Stats,
 };

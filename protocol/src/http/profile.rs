@@ -16,6 +16,7 @@ use super::validate::{
 /// Wins, losses and draws are as the mode's result rules define them (in free-for-all
 /// modes, first place is a win); a match left early counts as a loss.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// The rating's central estimate (the rating system's μ, or Glicko's r).
     pub rating: f64,
@@ -37,6 +38,7 @@ pub struct Stats {
 
 /// A player's record on one board other than the global one, such as a season.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardStats {
     /// The board (never the global board, which is [`Profile::overall`]).
     pub board: BoardId,
@@ -54,6 +56,7 @@ pub struct BoardStats {
 ///  "last_match_at": 1700000000000, "updated_at": 1700000000500}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     /// The player.
     pub player_id: String,
@@ -73,6 +76,7 @@ pub struct Profile {
 
 /// How a match went for the player.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchOutcome {
     /// The player (or their team) won.
@@ -85,6 +89,7 @@ pub enum MatchOutcome {
 
 /// One of a player's recent matches, from the player's point of view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecentMatch {
     /// The match id (the GameLift game session id).
     pub match_id: String,
@@ -114,6 +119,8 @@ pub struct RecentMatch {
 
 /// Query string of `GET /v1/players/{player_id}/matches`: `?limit=20`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct RecentMatchesQuery {
     /// How many matches, 1..=[`MAX_RECENT_MATCHES`]; [`DEFAULT_RECENT_MATCHES`] when absent.
@@ -135,6 +142,7 @@ impl RecentMatchesQuery {
 
 /// Body of `GET /v1/players/{player_id}/matches`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecentMatches {
     /// The player.
     pub player_id: String,

@@ -127,6 +127,12 @@ impl DeliveryPolicy {
         }
     }
 
+    /// A policy with this one's delays, no failures yet, and [`StdJitter`]: the backoff
+    /// of a second service (S3 beside SQS) configured like the first.
+    pub fn sibling(&self) -> Self {
+        Self::new(self.base, self.max, StdJitter::default())
+    }
+
     /// [`DEFAULT_BASE_DELAY`], [`DEFAULT_MAX_DELAY`] and [`StdJitter`].
     pub fn with_defaults() -> Self {
         Self::new(DEFAULT_BASE_DELAY, DEFAULT_MAX_DELAY, StdJitter::default())

@@ -88,23 +88,48 @@ pub struct Pass {
 /// `report` writes the result to the outbox before any network call and removes it only
 /// after the queue accepted it; `retry_pending` re-sends whatever waits (including what a
 /// previous process left); `drain` keeps retrying until the outbox is empty or a deadline.
+///
+/// Two backoffs: one for SQS, which every result needs (while it backs off, nothing is
+/// sent), and one for the S3 uploads of oversized results (while it backs off, only
+/// those wait; inline results still go).
 #[derive(Debug)]
 pub struct Reporter<Q> {
     outbox: Outbox,
     plan: PlanConfig,
     policy: DeliveryPolicy,
+    uploads: DeliveryPolicy,
     queue: Q,
+}
+
+/// What held a result back in an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Nothing: sent or set aside.
+    No,
+    /// SQS failed or backs off: every other result would wait the same way.
+    ByQueue,
+    /// The S3 upload failed or backs off: only oversized results wait.
+    ByUploads,
 }
 
 impl<Q: ResultQueue> Reporter<Q> {
     /// Combines the parts. Open the outbox first and log its [`super::OpenReport`].
+    /// `policy` is SQS's backoff; S3 uploads back off on a [`DeliveryPolicy::sibling`]
+    /// of it (see [`Reporter::with_upload_policy`]).
     pub fn new(outbox: Outbox, plan: PlanConfig, policy: DeliveryPolicy, queue: Q) -> Self {
         Self {
             outbox,
             plan,
+            uploads: policy.sibling(),
             policy,
             queue,
         }
+    }
+
+    /// Replaces the backoff of S3 uploads (tests fix its jitter).
+    pub fn with_upload_policy(mut self, uploads: DeliveryPolicy) -> Self {
+        self.uploads = uploads;
+        self
     }
 
     /// The outbox.
@@ -112,9 +137,14 @@ impl<Q: ResultQueue> Reporter<Q> {
         &self.outbox
     }
 
-    /// The backoff state.
+    /// The backoff state of SQS.
     pub fn policy(&self) -> &DeliveryPolicy {
         &self.policy
+    }
+
+    /// The backoff state of S3 uploads.
+    pub fn upload_policy(&self) -> &DeliveryPolicy {
+        &self.uploads
     }
 
     /// The queue client.
@@ -143,11 +173,13 @@ impl<Q: ResultQueue> Reporter<Q> {
                 retry_at: self.policy.next_attempt_at(),
             });
         }
-        self.attempt(signed, now)
+        Ok(self.attempt(signed, now)?.0)
     }
 
     /// Sends every waiting result, oldest first, if the backoff allows at `now`. Stops at
-    /// the first retryable failure (the queue is down; the rest would fail the same way).
+    /// the first retryable failure of SQS (the queue is down; the rest would fail the
+    /// same way). A failed S3 upload holds back only the oversized results, which wait
+    /// for the uploads' backoff: the inline results behind them are still sent.
     pub fn retry_pending(&mut self, now: Instant) -> Result<Pass, OutboxError> {
         let pending = self.outbox.pending()?;
         let mut pass = Pass {
@@ -159,13 +191,24 @@ impl<Q: ResultQueue> Reporter<Q> {
                 break;
             }
             match self.attempt(signed, now)? {
-                Delivery::Sent => pass.sent += 1,
-                Delivery::SetAside { .. } => pass.set_aside += 1,
-                Delivery::Deferred { .. } => break,
+                (Delivery::Sent, _) => pass.sent += 1,
+                (Delivery::SetAside { .. }, _) => pass.set_aside += 1,
+                (Delivery::Deferred { .. }, Held::ByUploads) => {}
+                (Delivery::Deferred { .. }, _) => break,
             }
         }
         pass.remaining -= pass.sent + pass.set_aside;
         Ok(pass)
+    }
+
+    /// When a pass after one at `now` could send something: when SQS's backoff ends if
+    /// it is still running, else when the uploads' backoff ends (only oversized results
+    /// can be left then); `None` when neither backs off past `now`.
+    fn next_useful_attempt(&self, now: Instant) -> Option<Instant> {
+        match self.policy.next_attempt_at() {
+            Some(at) if at > now => Some(at),
+            _ => self.uploads.next_attempt_at().filter(|at| *at > now),
+        }
     }
 
     /// Retries until the outbox is empty or the next attempt would fall at or after
@@ -182,7 +225,7 @@ impl<Q: ResultQueue> Reporter<Q> {
             if pass.remaining == 0 {
                 return Ok(pass);
             }
-            match self.policy.next_attempt_at() {
+            match self.next_useful_attempt(now) {
                 Some(at) if at < deadline => clock.sleep_until(at),
                 // Backing off past the deadline, or (never expected) ready yet unsent.
                 _ => return Ok(pass),
@@ -194,33 +237,65 @@ impl<Q: ResultQueue> Reporter<Q> {
         &mut self,
         signed: &SignedMatchResult,
         now: Instant,
-    ) -> Result<Delivery, OutboxError> {
+    ) -> Result<(Delivery, Held), OutboxError> {
         let match_id = &signed.result.match_id;
-        let sent = match self.plan.plan(signed) {
-            MessagePlan::Inline(message) => self.queue.send(&message),
-            MessagePlan::Stored { upload, message } => self
-                .queue
-                .put_object(&upload)
-                .and_then(|()| self.queue.send(&message)),
+        let message = match self.plan.plan(signed) {
+            MessagePlan::Inline(message) => message,
+            MessagePlan::Stored { upload, message } => {
+                if !self.uploads.ready(now) {
+                    let retry_at = self.uploads.next_attempt_at();
+                    return Ok((Delivery::Deferred { retry_at }, Held::ByUploads));
+                }
+                match self.queue.put_object(&upload) {
+                    Ok(()) => self.uploads.on_success(),
+                    Err(e) => {
+                        let verdict = self.uploads.on_failure(now, e.kind);
+                        let failures = self.uploads.failures();
+                        return self.failed(match_id, &e, verdict, failures, Held::ByUploads);
+                    }
+                }
+                message
+            }
         };
-        match sent {
+        match self.queue.send(&message) {
             Ok(()) => {
                 self.policy.on_success();
                 self.outbox.remove(match_id)?;
                 tracing::info!(match_id = %match_id, "result delivered");
-                Ok(Delivery::Sent)
+                Ok((Delivery::Sent, Held::No))
             }
-            Err(e) => match self.policy.on_failure(now, e.kind) {
-                Verdict::SetAside => {
-                    self.outbox.reject(match_id, &e.detail)?;
-                    Ok(Delivery::SetAside { reason: e.detail })
-                }
-                Verdict::RetryAt(at) => {
-                    tracing::warn!(match_id = %match_id, cause = %e,
-                        failures = self.policy.failures(), "result send failed; will retry");
-                    Ok(Delivery::Deferred { retry_at: Some(at) })
-                }
-            },
+            Err(e) => {
+                let verdict = self.policy.on_failure(now, e.kind);
+                let failures = self.policy.failures();
+                self.failed(match_id, &e, verdict, failures, Held::ByQueue)
+            }
+        }
+    }
+
+    /// Acts on a failed upload or send: sets the result aside, or leaves it for later.
+    fn failed(
+        &mut self,
+        match_id: &str,
+        e: &QueueError,
+        verdict: Verdict,
+        failures: u32,
+        held: Held,
+    ) -> Result<(Delivery, Held), OutboxError> {
+        match verdict {
+            Verdict::SetAside => {
+                self.outbox.reject(match_id, &e.detail)?;
+                Ok((
+                    Delivery::SetAside {
+                        reason: e.detail.clone(),
+                    },
+                    Held::No,
+                ))
+            }
+            Verdict::RetryAt(at) => {
+                tracing::warn!(match_id = %match_id, cause = %e, failures,
+                    upload = held == Held::ByUploads, "result send failed; will retry");
+                Ok((Delivery::Deferred { retry_at: Some(at) }, held))
+            }
         }
     }
 }

@@ -1,0 +1,177 @@
+//! The API's Prometheus metrics and the admin routes that serve them.
+//!
+//! **What it is:** counters and gauges the handlers and the matchmaking driver update,
+//! and [`admin_router`] with `/metrics` (text format), `/healthz` and `/readyz`, to be
+//! bound on a private admin port.
+//!
+//! **What it is not:** no per-route latency histograms yet, no auth on the admin port.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use super::tickets::MatchmakerHandle;
+
+type Labelled = Family<Vec<(String, String)>, Counter>;
+
+/// Every metric the API exports; cheap to clone.
+#[derive(Clone)]
+pub struct ApiMetrics {
+    registry: Arc<Registry>,
+    /// Tickets created.
+    pub tickets_created: Counter,
+    ticket_states: Labelled,
+    placements: Labelled,
+    auth_failures: Labelled,
+    /// Requests refused with `429`.
+    pub rate_limited: Counter,
+    /// Tickets searching now.
+    pub tickets_searching: Gauge,
+    /// Matches being placed now.
+    pub matches_placing: Gauge,
+}
+
+impl std::fmt::Debug for ApiMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiMetrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for ApiMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn label(key: &str, value: &str) -> Vec<(String, String)> {
+    vec![(key.to_owned(), value.to_owned())]
+}
+
+impl ApiMetrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> ApiMetrics {
+        let mut registry = Registry::with_prefix("backend");
+        let tickets_created = Counter::default();
+        registry.register(
+            "tickets_created",
+            "Matchmaking tickets created",
+            tickets_created.clone(),
+        );
+        let ticket_states = Labelled::default();
+        registry.register(
+            "ticket_state_changes",
+            "Ticket state changes, by new state",
+            ticket_states.clone(),
+        );
+        let placements = Labelled::default();
+        registry.register(
+            "placements",
+            "Placements finished, by outcome",
+            placements.clone(),
+        );
+        let auth_failures = Labelled::default();
+        registry.register(
+            "auth_failures",
+            "Requests refused with 401, by reason",
+            auth_failures.clone(),
+        );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429",
+            rate_limited.clone(),
+        );
+        let tickets_searching = Gauge::default();
+        registry.register(
+            "tickets_searching",
+            "Tickets searching now",
+            tickets_searching.clone(),
+        );
+        let matches_placing = Gauge::default();
+        registry.register(
+            "matches_placing",
+            "Matches being placed now",
+            matches_placing.clone(),
+        );
+        ApiMetrics {
+            registry: Arc::new(registry),
+            tickets_created,
+            ticket_states,
+            placements,
+            auth_failures,
+            rate_limited,
+            tickets_searching,
+            matches_placing,
+        }
+    }
+
+    /// Counts a ticket state change.
+    pub fn ticket_state(&self, status: &str) {
+        self.ticket_states
+            .get_or_create(&label("state", status))
+            .inc();
+    }
+
+    /// Counts a finished placement (`succeeded`, `failed`, `abandoned`).
+    pub fn placement(&self, outcome: &str) {
+        self.placements
+            .get_or_create(&label("outcome", outcome))
+            .inc();
+    }
+
+    /// Counts a refused token.
+    pub fn auth_failure(&self, reason: &str) {
+        self.auth_failures
+            .get_or_create(&label("reason", reason))
+            .inc();
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+#[derive(Clone)]
+struct AdminState {
+    metrics: ApiMetrics,
+    matchmaker: MatchmakerHandle,
+}
+
+/// `/metrics`, `/healthz` and `/readyz` for the admin port.
+pub fn admin_router(metrics: ApiMetrics, matchmaker: MatchmakerHandle) -> Router {
+    Router::new()
+        .route("/metrics", get(serve_metrics))
+        .route("/healthz", get(super::routes::healthz))
+        .route("/readyz", get(admin_ready))
+        .with_state(AdminState {
+            metrics,
+            matchmaker,
+        })
+}
+
+async fn serve_metrics(State(state): State<AdminState>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+}
+
+async fn admin_ready(State(state): State<AdminState>) -> impl IntoResponse {
+    super::routes::ready(&state.matchmaker).await
+}

@@ -1,0 +1,729 @@
+//! The matchmaking driver: one task that owns the [`Matchmaker`], the API's view of every
+//! ticket, and the placements in flight.
+//!
+//! **What it is:** [`spawn_matchmaker`] starts the task and returns a [`MatchmakerHandle`]
+//! that handlers use to create, read, cancel and watch tickets. The task applies commands
+//! in arrival order, ticks the core on a timer ([`DriverConfig::tick`]), hands every
+//! proposed match to a [`Placer`] in a task of its own, writes the placement record to the
+//! profile store before reporting success to the core (so no client learns of a match
+//! whose record is missing), and reports failures back so the core returns the tickets
+//! to the pool or fails them. Every state change bumps the ticket's `seq` and is
+//! broadcast to its event-stream subscribers. Final tickets stay readable for
+//! [`DriverConfig::final_retention`], then are forgotten.
+//!
+//! **What it is not:** durable or shared between instances: the pools and tickets live in
+//! this process (see the matchmaking core's docs for the scale-out story), and a restart
+//! forgets every ticket. It does no HTTP; handlers map its answers to responses.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocol::http::{
+    ConnectionInfo, ErrorCode, FailureReason, MatchmakingStats, ModeQueueStats, Ticket,
+    TicketState, TicketStatus,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::error::HttpError;
+use super::metrics::ApiMetrics;
+use crate::matchmaking::{
+    CancelError, EnqueueError, MatchId, Matchmaker, Output, PlayerEntry, ProposedMatch, TicketId,
+    TicketRequest,
+};
+use crate::placement::{PlacedMatch, PlacementFailure, Placer};
+use crate::profiles::ProfileStore;
+
+/// Milliseconds since the Unix epoch, from a monotonic clock: the wall time at start plus
+/// tokio's elapsed time, so tests on paused tokio time run on virtual time.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    epoch_ms_at_start: u64,
+    start: tokio::time::Instant,
+}
+
+impl Clock {
+    /// A clock reading the system's wall time once, now.
+    pub fn system() -> Clock {
+        let epoch_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Clock::starting_at(epoch_ms)
+    }
+
+    /// A clock that reads `epoch_ms` now (tests).
+    pub fn starting_at(epoch_ms: u64) -> Clock {
+        Clock {
+            epoch_ms_at_start: epoch_ms,
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    /// Now, in epoch milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.epoch_ms_at_start + self.start.elapsed().as_millis() as u64
+    }
+}
+
+/// The driver's timing.
+#[derive(Debug, Clone, Copy)]
+pub struct DriverConfig {
+    /// How often the core is ticked (matching pass and time limits).
+    pub tick: Duration,
+    /// How long a final ticket stays readable.
+    pub final_retention: Duration,
+    /// Placements that fail with `no_capacity` are tried again this many times, within
+    /// the same match (its tickets stay PLACING), before the failure reaches the core and
+    /// spends the tickets' retry budget: a full fleet usually frees a process within
+    /// seconds, and an immediate re-match would only fail again.
+    pub capacity_retries: u32,
+    /// The wait before the first capacity retry; doubled for each next one.
+    pub capacity_backoff: Duration,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            tick: Duration::from_millis(200),
+            final_retention: Duration::from_secs(600),
+            capacity_retries: 3,
+            capacity_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A ticket's state as the driver keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    /// In the pool.
+    Searching,
+    /// In a match being placed.
+    Placing,
+    /// Placed.
+    Completed(Arc<PlacedMatch>),
+    /// Past its time limit.
+    TimedOut,
+    /// Cancelled by a member.
+    Cancelled,
+    /// Failed.
+    Failed {
+        /// Why.
+        reason: FailureReason,
+        /// For humans.
+        message: String,
+    },
+}
+
+/// A ticket at one state change: what GET shows and what the event stream carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The API id.
+    pub id: String,
+    /// The mode.
+    pub mode: String,
+    /// The players, creator first.
+    pub players: Vec<String>,
+    /// The state.
+    pub state: State,
+    /// Creation time.
+    pub created_at: u64,
+    /// Last state change.
+    pub updated_at: u64,
+    /// Time limit.
+    pub expires_at: u64,
+    /// State changes so far (1 after creation).
+    pub seq: u64,
+    /// Estimated remaining wait, while searching.
+    pub estimated_wait_ms: Option<u64>,
+}
+
+impl Snapshot {
+    /// Whether the ticket will not change again.
+    pub fn is_final(&self) -> bool {
+        !matches!(self.state, State::Searching | State::Placing)
+    }
+
+    /// The API view for `viewer` (a member: their own player session when completed).
+    pub fn render(&self, viewer: &str) -> Ticket {
+        let state = match &self.state {
+            State::Searching => TicketState::Searching,
+            State::Placing => TicketState::Placing,
+            State::Completed(placed) => TicketState::Completed {
+                connection: ConnectionInfo {
+                    ip_address: placed.ip_address,
+                    dns_name: placed.dns_name.clone(),
+                    port: placed.port,
+                    player_session_id: placed
+                        .player_sessions
+                        .get(viewer)
+                        .cloned()
+                        .unwrap_or_default(),
+                    game_session_id: placed.game_session_id.clone(),
+                    certificate_sha256: placed.certificate_sha256,
+                },
+            },
+            State::TimedOut => TicketState::TimedOut,
+            State::Cancelled => TicketState::Cancelled,
+            State::Failed { reason, message } => TicketState::Failed {
+                reason: *reason,
+                message: message.clone(),
+            },
+        };
+        Ticket {
+            id: self.id.clone(),
+            mode: self.mode.clone(),
+            players: self.players.clone(),
+            state,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            expires_at: self.expires_at,
+            estimated_wait_ms: self.estimated_wait_ms,
+        }
+    }
+}
+
+/// What [`MatchmakerHandle::subscribe`] returns: the ticket now, and its later changes
+/// (`None` when it is final already).
+#[derive(Debug)]
+pub struct Subscription {
+    /// The ticket now.
+    pub current: Arc<Snapshot>,
+    /// Every later change, in order; closed after the final one.
+    pub updates: Option<broadcast::Receiver<Arc<Snapshot>>>,
+}
+
+/// A new ticket, checked by the handler (shape, party membership) and rated.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// The caller (first in `players`).
+    pub caller: String,
+    /// The mode.
+    pub mode: String,
+    /// The players with their ratings, caller first.
+    pub players: Vec<PlayerEntry>,
+    /// Latency per region.
+    pub latencies_ms: Vec<(String, u32)>,
+}
+
+enum Command {
+    Create(NewTicket, oneshot::Sender<Result<Ticket, HttpError>>),
+    Get(String, String, oneshot::Sender<Result<Ticket, HttpError>>),
+    Cancel(String, String, oneshot::Sender<Result<Ticket, HttpError>>),
+    Subscribe(
+        String,
+        String,
+        oneshot::Sender<Result<Subscription, HttpError>>,
+    ),
+    Stats(oneshot::Sender<MatchmakingStats>),
+    Ping(oneshot::Sender<()>),
+}
+
+/// Commands queued to the driver before senders wait: back-pressure on a flood.
+const COMMAND_QUEUE: usize = 1024;
+
+/// Events buffered per subscriber; a ticket changes state a handful of times, so a
+/// subscriber that lags this far has stalled, and its stream ends (it can GET).
+const EVENT_BUFFER: usize = 16;
+
+/// The handlers' way to the driver; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct MatchmakerHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+fn gone() -> HttpError {
+    HttpError::new(ErrorCode::Unavailable, "matchmaking is shutting down")
+}
+
+impl MatchmakerHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, HttpError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(make(tx)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+
+    /// Enqueues a ticket.
+    pub async fn create(&self, ticket: NewTicket) -> Result<Ticket, HttpError> {
+        self.ask(|tx| Command::Create(ticket, tx)).await?
+    }
+
+    /// A ticket as `caller` sees it (`404` unless a member).
+    pub async fn get(&self, id: String, caller: String) -> Result<Ticket, HttpError> {
+        self.ask(|tx| Command::Get(id, caller, tx)).await?
+    }
+
+    /// Cancels a ticket (`403` unless a member); the ticket after the attempt.
+    pub async fn cancel(&self, id: String, caller: String) -> Result<Ticket, HttpError> {
+        self.ask(|tx| Command::Cancel(id, caller, tx)).await?
+    }
+
+    /// The ticket now and its later changes (`404` unless a member).
+    pub async fn subscribe(&self, id: String, caller: String) -> Result<Subscription, HttpError> {
+        self.ask(|tx| Command::Subscribe(id, caller, tx)).await?
+    }
+
+    /// Live numbers per mode.
+    pub async fn stats(&self) -> Result<MatchmakingStats, HttpError> {
+        self.ask(Command::Stats).await
+    }
+
+    /// Whether the driver answers.
+    pub async fn ping(&self) -> Result<(), HttpError> {
+        self.ask(Command::Ping).await
+    }
+}
+
+struct Record {
+    snap: Arc<Snapshot>,
+    core: TicketId,
+    events: Option<broadcast::Sender<Arc<Snapshot>>>,
+}
+
+type PlacementDone = (MatchId, Result<Arc<PlacedMatch>, PlacementFailure>);
+
+struct Driver {
+    mm: Matchmaker,
+    clock: Clock,
+    config: DriverConfig,
+    placer: Arc<dyn Placer>,
+    profiles: Arc<dyn ProfileStore>,
+    metrics: ApiMetrics,
+    records: HashMap<String, Record>,
+    by_core: HashMap<TicketId, String>,
+    placed: HashMap<MatchId, Arc<PlacedMatch>>,
+    retention: VecDeque<(u64, String)>,
+    medians: HashMap<String, Option<u64>>,
+    done_tx: mpsc::UnboundedSender<PlacementDone>,
+}
+
+/// Starts the driver on the current tokio runtime. It runs until `shutdown` completes or
+/// every handle is dropped; placements in flight are left to finish on their own.
+pub fn spawn_matchmaker(
+    mm: Matchmaker,
+    placer: Arc<dyn Placer>,
+    profiles: Arc<dyn ProfileStore>,
+    clock: Clock,
+    config: DriverConfig,
+    metrics: ApiMetrics,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (MatchmakerHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let driver = Driver {
+        mm,
+        clock,
+        config,
+        placer,
+        profiles,
+        metrics,
+        records: HashMap::new(),
+        by_core: HashMap::new(),
+        placed: HashMap::new(),
+        retention: VecDeque::new(),
+        medians: HashMap::new(),
+        done_tx,
+    };
+    let task = tokio::spawn(driver.run(rx, done_rx, shutdown));
+    (MatchmakerHandle { tx }, task)
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut done: mpsc::UnboundedReceiver<PlacementDone>,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        let mut ticker = tokio::time::interval(self.config.tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                Some((match_id, result)) = done.recv() => self.placement_done(match_id, result),
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                _ = ticker.tick() => self.tick(),
+            }
+        }
+        tracing::info!("matchmaking driver stopped");
+    }
+
+    fn tick(&mut self) {
+        let now = self.clock.now_ms();
+        self.mm.handle_timeout(now);
+        self.drain(None);
+        self.medians = self
+            .mm
+            .mode_stats()
+            .into_iter()
+            .map(|s| (s.mode, s.median_wait_ms))
+            .collect();
+        while let Some((at, _)) = self.retention.front() {
+            if *at > now {
+                break;
+            }
+            let (_, id) = self.retention.pop_front().expect("front exists");
+            if let Some(record) = self.records.remove(&id) {
+                self.by_core.remove(&record.core);
+            }
+        }
+        self.metrics
+            .tickets_searching
+            .set(self.mm.tickets_searching() as i64);
+        self.metrics
+            .matches_placing
+            .set(self.mm.matches_placing() as i64);
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Create(ticket, reply) => {
+                let _ = reply.send(self.create(ticket));
+            }
+            Command::Get(id, caller, reply) => {
+                let result = self
+                    .visible(&id, &caller)
+                    .map(|r| self.fresh(&r.snap).render(&caller));
+                let _ = reply.send(result);
+            }
+            Command::Cancel(id, caller, reply) => {
+                let _ = reply.send(self.cancel(&id, &caller));
+            }
+            Command::Subscribe(id, caller, reply) => {
+                let result = self.subscribe(&id, &caller);
+                let _ = reply.send(result);
+            }
+            Command::Stats(reply) => {
+                let config = self.mm.config();
+                let stats = MatchmakingStats {
+                    at: self.clock.now_ms(),
+                    window_secs: u32::try_from(config.stats_window_ms / 1000).unwrap_or(u32::MAX),
+                    modes: self
+                        .mm
+                        .mode_stats()
+                        .into_iter()
+                        .map(|s| ModeQueueStats {
+                            mode: s.mode,
+                            tickets_searching: clamp32(s.tickets_searching),
+                            players_searching: clamp32(s.players_searching),
+                            median_wait_ms: s.median_wait_ms,
+                            matches_started: clamp32(s.matches_started),
+                        })
+                        .collect(),
+                };
+                let _ = reply.send(stats);
+            }
+            Command::Ping(reply) => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    /// The record of `id` if `caller` is one of its players (else `404`: another
+    /// player's ticket is not visible).
+    fn visible(&self, id: &str, caller: &str) -> Result<&Record, HttpError> {
+        self.records
+            .get(id)
+            .filter(|r| r.snap.players.iter().any(|p| p == caller))
+            .ok_or_else(|| HttpError::not_found("no such ticket"))
+    }
+
+    /// The snapshot with a current wait estimate (while searching).
+    fn fresh(&self, snap: &Snapshot) -> Snapshot {
+        let mut snap = snap.clone();
+        snap.estimated_wait_ms = self.estimate(&snap);
+        snap
+    }
+
+    fn estimate(&self, snap: &Snapshot) -> Option<u64> {
+        if snap.state != State::Searching {
+            return None;
+        }
+        let median = (*self.medians.get(&snap.mode)?)?;
+        let waited = self.clock.now_ms().saturating_sub(snap.created_at);
+        Some(median.saturating_sub(waited))
+    }
+
+    fn create(&mut self, ticket: NewTicket) -> Result<Ticket, HttpError> {
+        let now = self.clock.now_ms();
+        let players: Vec<String> = ticket.players.iter().map(|p| p.id.clone()).collect();
+        let request = TicketRequest {
+            mode: ticket.mode.clone(),
+            players: ticket.players,
+            latencies_ms: ticket.latencies_ms,
+        };
+        let core = match self.mm.handle_enqueue(now, request) {
+            Ok(core) => core,
+            Err(e) => return Err(self.enqueue_error(e, &ticket.caller)),
+        };
+        let timeout = self
+            .mm
+            .config()
+            .modes
+            .iter()
+            .find(|m| m.name == ticket.mode)
+            .map_or(0, |m| m.ticket_timeout_ms);
+        let id = uuid::Uuid::new_v4().to_string();
+        let snap = Snapshot {
+            id: id.clone(),
+            mode: ticket.mode,
+            players,
+            state: State::Searching,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + timeout,
+            seq: 0,
+            estimated_wait_ms: None,
+        };
+        self.records.insert(
+            id.clone(),
+            Record {
+                snap: Arc::new(snap),
+                core,
+                events: None,
+            },
+        );
+        self.by_core.insert(core, id.clone());
+        self.metrics.tickets_created.inc();
+        self.drain(None);
+        let record = &self.records[&id];
+        tracing::info!(ticket = %id, caller = %ticket.caller, "ticket created");
+        Ok(self.fresh(&record.snap).render(&ticket.caller))
+    }
+
+    fn enqueue_error(&self, e: EnqueueError, caller: &str) -> HttpError {
+        match e {
+            EnqueueError::UnknownMode(mode) => HttpError::invalid(format!("unknown mode {mode:?}")),
+            EnqueueError::PlayerAlreadyQueued { player, ticket } => {
+                let mut message = format!("player {player} already has a live ticket");
+                let id = self.by_core.get(&ticket);
+                let caller_in_it = id
+                    .and_then(|id| self.records.get(id))
+                    .is_some_and(|r| r.snap.players.iter().any(|p| p == caller));
+                if let (Some(id), true) = (id, caller_in_it) {
+                    message = format!("{message} ({id})");
+                }
+                HttpError::new(ErrorCode::Conflict, message)
+            }
+            EnqueueError::BadRating(_) => HttpError::internal(&e),
+            EnqueueError::NoPlayers
+            | EnqueueError::PartyTooLarge { .. }
+            | EnqueueError::DuplicatePlayer(_)
+            | EnqueueError::NoReachableRegion => HttpError::invalid(e.to_string()),
+        }
+    }
+
+    fn cancel(&mut self, id: &str, caller: &str) -> Result<Ticket, HttpError> {
+        let Some(record) = self.records.get(id) else {
+            return Err(HttpError::not_found("no such ticket"));
+        };
+        if !record.snap.players.iter().any(|p| p == caller) {
+            return Err(HttpError::new(
+                ErrorCode::Forbidden,
+                "only a player of the ticket may cancel it",
+            ));
+        }
+        if !record.snap.is_final() {
+            let core = record.core;
+            match self.mm.handle_cancel(self.clock.now_ms(), core) {
+                Ok(outcome) => {
+                    tracing::info!(ticket = %id, ?outcome, "ticket cancelled");
+                    self.drain(None);
+                }
+                Err(CancelError::AlreadyFinal(status)) => {
+                    tracing::warn!(ticket = %id, %status, "cancel: core has the ticket final");
+                }
+                Err(CancelError::UnknownTicket) => {
+                    tracing::warn!(ticket = %id, "cancel: core forgot a live ticket");
+                }
+            }
+        }
+        let record = &self.records[id];
+        Ok(self.fresh(&record.snap).render(caller))
+    }
+
+    fn subscribe(&mut self, id: &str, caller: &str) -> Result<Subscription, HttpError> {
+        self.visible(id, caller)?;
+        let record = self.records.get_mut(id).expect("visible");
+        let updates = if record.snap.is_final() {
+            None
+        } else {
+            let sender = record
+                .events
+                .get_or_insert_with(|| broadcast::channel(EVENT_BUFFER).0);
+            Some(sender.subscribe())
+        };
+        Ok(Subscription {
+            current: Arc::clone(&record.snap),
+            updates,
+        })
+    }
+
+    /// Applies the core's outputs. `failure` is the message of the placement failure
+    /// just reported, for tickets that fail from it.
+    fn drain(&mut self, failure: Option<&str>) {
+        while let Some(output) = self.mm.poll() {
+            match output {
+                Output::MatchProposed(proposed) => self.start_placement(proposed),
+                Output::MatchAbandoned {
+                    match_id,
+                    cancelled,
+                } => {
+                    tracing::info!(?match_id, ?cancelled, "match abandoned by a cancel");
+                }
+                Output::TicketStateChanged(change) => {
+                    let Some(id) = self.by_core.get(&change.ticket).cloned() else {
+                        continue;
+                    };
+                    let state = match change.status {
+                        TicketStatus::Searching => State::Searching,
+                        TicketStatus::Placing => State::Placing,
+                        TicketStatus::Completed => {
+                            let placed = change.match_id.and_then(|m| self.placed.get(&m));
+                            match placed {
+                                Some(placed) => State::Completed(Arc::clone(placed)),
+                                None => State::Failed {
+                                    reason: FailureReason::Internal,
+                                    message: "placed without connection information".into(),
+                                },
+                            }
+                        }
+                        TicketStatus::TimedOut => State::TimedOut,
+                        TicketStatus::Cancelled => State::Cancelled,
+                        TicketStatus::Failed => State::Failed {
+                            reason: change.reason.unwrap_or(FailureReason::Internal),
+                            message: failure.unwrap_or("failed").to_owned(),
+                        },
+                    };
+                    self.metrics.ticket_state(change.status.as_str());
+                    self.set_state(&id, state, change.at_ms);
+                }
+            }
+        }
+    }
+
+    fn set_state(&mut self, id: &str, state: State, at: u64) {
+        let retention = self.config.final_retention.as_millis() as u64;
+        let Some(record) = self.records.get_mut(id) else {
+            return;
+        };
+        let mut snap = (*record.snap).clone();
+        snap.state = state;
+        snap.updated_at = at;
+        snap.seq += 1;
+        snap.estimated_wait_ms = None;
+        let snap = Arc::new(snap);
+        record.snap = Arc::clone(&snap);
+        if let Some(events) = &record.events {
+            let _ = events.send(Arc::clone(&snap));
+        }
+        if snap.is_final() {
+            // Dropping the sender ends every subscriber's stream after this event.
+            record.events = None;
+            self.mm.forget(record.core);
+            self.retention.push_back((at + retention, id.to_owned()));
+        }
+    }
+
+    fn start_placement(&mut self, proposed: ProposedMatch) {
+        let placer = Arc::clone(&self.placer);
+        let profiles = Arc::clone(&self.profiles);
+        let done = self.done_tx.clone();
+        let (retries, mut backoff) = (self.config.capacity_retries, self.config.capacity_backoff);
+        tracing::info!(match_id = ?proposed.match_id, mode = %proposed.mode,
+            region = %proposed.region, "placing match");
+        tokio::spawn(async move {
+            let mut attempt = 0;
+            let result = loop {
+                let result = place_and_record(&*placer, &*profiles, &proposed).await;
+                match &result {
+                    Err(f) if f.reason == FailureReason::NoCapacity && attempt < retries => {
+                        tracing::info!(match_id = ?proposed.match_id, ?backoff,
+                            "no fleet capacity; retrying the placement");
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                        attempt += 1;
+                    }
+                    _ => break result,
+                }
+            };
+            let _ = done.send((proposed.match_id, result));
+        });
+    }
+
+    fn placement_done(
+        &mut self,
+        match_id: MatchId,
+        result: Result<Arc<PlacedMatch>, PlacementFailure>,
+    ) {
+        let now = self.clock.now_ms();
+        match result {
+            Ok(placed) => {
+                self.placed.insert(match_id, Arc::clone(&placed));
+                if self.mm.handle_placement_succeeded(now, match_id).is_ok() {
+                    self.metrics.placement("succeeded");
+                    self.drain(None);
+                } else {
+                    // A ticket was cancelled meanwhile; nobody is coming.
+                    self.metrics.placement("abandoned");
+                    let placer = Arc::clone(&self.placer);
+                    tokio::spawn(async move { placer.release(&placed).await });
+                }
+                self.placed.remove(&match_id);
+            }
+            Err(failure) => {
+                tracing::warn!(?match_id, %failure, "placement failed");
+                self.metrics.placement("failed");
+                if self
+                    .mm
+                    .handle_placement_failed(now, match_id, failure.reason)
+                    .is_ok()
+                {
+                    self.drain(Some(&failure.message));
+                }
+            }
+        }
+    }
+}
+
+/// Places a match, then stores its placement record; a match whose record cannot be
+/// stored is released and reported as failed, since results could not be checked.
+async fn place_and_record(
+    placer: &dyn Placer,
+    profiles: &dyn ProfileStore,
+    proposed: &ProposedMatch,
+) -> Result<Arc<PlacedMatch>, PlacementFailure> {
+    let placed = placer.place(proposed).await?;
+    let record = proposed.placement_record(&placed.game_session_id, |p| {
+        placed.player_sessions.get(p).cloned()
+    });
+    let Some(record) = record else {
+        placer.release(&placed).await;
+        return Err(PlacementFailure {
+            reason: FailureReason::PlayerSessionFailed,
+            message: "a player got no player session".to_owned(),
+        });
+    };
+    if let Err(e) = profiles.put_placement(&record).await {
+        tracing::error!(cause = %e, game_session = %placed.game_session_id,
+            "recording the placement failed; releasing the game session");
+        placer.release(&placed).await;
+        return Err(PlacementFailure {
+            reason: FailureReason::Internal,
+            message: "the match could not be recorded".to_owned(),
+        });
+    }
+    Ok(Arc::new(placed))
+}
+
+fn clamp32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

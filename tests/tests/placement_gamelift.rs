@@ -1,0 +1,351 @@
+//! The backend's GameLift placer against `fleet local`: a proposed match becomes a game
+//! session with one player session per player (which the game server accepts), the
+//! matchmaker data and team of each player travel with it, a fleet without free
+//! processes fails the placement with `no_capacity`, and a released match's game session
+//! ends so its process is replaced. Waits are on the fleet's log lines, never the clock.
+
+use aws_sdk_gamelift::types::GameSessionStatus;
+use backend::matchmaking::{MatchId, MatchPlayer, ProposedMatch, TicketId};
+use backend::placement::{GameLiftPlacer, Placer, Target};
+use protocol::http::{CertificateFingerprint, FailureReason};
+use tests::fleet_local::{FleetLocal, WAIT};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+fn proposed(id: u64, players: &[&str]) -> ProposedMatch {
+    let teams: Vec<Vec<MatchPlayer>> = players
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![MatchPlayer {
+                player_id: (*p).to_owned(),
+                ticket: TicketId(i as u64 + 1),
+                rating: 10.0 + i as f64,
+            }]
+        })
+        .collect();
+    ProposedMatch {
+        match_id: MatchId(id),
+        mode: "duel".to_owned(),
+        region: "us-east-1".to_owned(),
+        tickets: (1..=players.len() as u64).map(TicketId).collect(),
+        anchor: TicketId(1),
+        teams,
+        skill_spread: 1.0,
+        skill_cap: 5.0,
+        max_latency_ms: 40,
+        latency_cap_ms: 100,
+        team_rating_gap: 1.0,
+        proposed_at_ms: 0,
+    }
+}
+
+/// A "player" presents its player session to the lifecycle test server.
+async fn present(port: u16, player_session_id: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    s.write_all(format!("{player_session_id}\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(WAIT, BufReader::new(s).read_line(&mut answer))
+        .await
+        .expect("the game server answers")
+        .unwrap();
+    answer.trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matches_are_placed_on_fleet_local() {
+    let dir = std::env::temp_dir().join(tests::unique_name("placement-gamelift"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut fleet = FleetLocal::start(
+        &dir,
+        &[
+            "--launch-path",
+            env!("CARGO_BIN_EXE_lifecycle_server"),
+            "--processes",
+            "1",
+            "--termination-grace",
+            "5",
+        ],
+    )
+    .await;
+    fleet.wait_for(&["server process ready"]).await;
+    let gl = fleet.gamelift().await;
+    let fingerprint = CertificateFingerprint::of_der(b"fleet certificate");
+    let placer = GameLiftPlacer::new(
+        gl.clone(),
+        Target::Fleet(fleet.fleet_id.clone()),
+        fingerprint,
+    );
+
+    let placed = placer
+        .place(&proposed(1, &["ann", "bob"]))
+        .await
+        .expect("placed");
+    assert!(
+        placed.game_session_id.contains(&fleet.fleet_id),
+        "{placed:?}"
+    );
+    assert_eq!(placed.certificate_sha256, fingerprint);
+    assert_eq!(placed.player_sessions.len(), 2);
+    assert_eq!(
+        present(placed.port, &placed.player_sessions["ann"]).await,
+        "accepted"
+    );
+
+    let session = gl
+        .describe_game_sessions()
+        .game_session_id(&placed.game_session_id)
+        .send()
+        .await
+        .unwrap()
+        .game_sessions
+        .unwrap()
+        .remove(0);
+    assert_eq!(session.status, Some(GameSessionStatus::Active));
+    let props: Vec<(String, String)> = session
+        .game_properties
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.key.unwrap_or_default(), p.value.unwrap_or_default()))
+        .collect();
+    assert!(
+        props.contains(&("mode".to_owned(), "duel".to_owned())),
+        "{props:?}"
+    );
+    assert!(
+        props.contains(&("teams".to_owned(), "2".to_owned())),
+        "{props:?}"
+    );
+    let data: serde_json::Value =
+        serde_json::from_str(session.game_session_data.as_deref().unwrap()).unwrap();
+    assert_eq!(data["teams"][1]["players"][0]["playerId"], "bob");
+
+    // The only process is busy: no capacity, and nothing is left behind.
+    let busy = placer
+        .place(&proposed(2, &["cid", "dan"]))
+        .await
+        .unwrap_err();
+    assert_eq!(busy.reason, FailureReason::NoCapacity, "{busy}");
+
+    // Released: the game session ends and a fresh process takes the next match.
+    placer.release(&placed).await;
+    fleet.wait_for(&["server process exited"]).await;
+    fleet.wait_for(&["server process ready"]).await;
+    let next = placer
+        .place(&proposed(3, &["cid", "dan"]))
+        .await
+        .expect("placed once capacity is back");
+    assert_eq!(
+        present(next.port, &next.player_sessions["dan"]).await,
+        "accepted"
+    );
+    placer.release(&next).await;
+    assert!(fleet.terminate().await, "fleet local stops cleanly");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+mod api {
+    //! The HTTP API placing through `fleet local`.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use backend::http::auth::mint_dev_token;
+    use backend::http::{
+        ApiConfig, ApiMetrics, AppState, Authenticator, Clock, DriverConfig, RateLimit,
+        RateLimiter, app, spawn_matchmaker,
+    };
+    use backend::matchmaking::Matchmaker;
+    use backend::placement::{GameLiftPlacer, Target};
+    use backend::profiles::{EmbeddedProfiles, ProfileStore};
+    use backend::rankings::{EmbeddedRankings, Rankings};
+    use http_body_util::BodyExt;
+    use protocol::http::{CertificateFingerprint, Ticket, TicketState};
+    use tests::fleet_local::FleetLocal;
+    use tower::ServiceExt;
+
+    const KEY: &[u8] = b"placement-test-key-0123456789abcdef-0123";
+
+    async fn call(router: &axum::Router, req: Request<Body>) -> (StatusCode, Ticket) {
+        let response = router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let ticket = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("{status} {e}: {}", String::from_utf8_lossy(&body)));
+        (status, ticket)
+    }
+
+    fn authed(method: &str, path: &str, player: &str) -> axum::http::request::Builder {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let token = mint_dev_token(KEY, player, now, Duration::from_secs(600), None, None).unwrap();
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+    }
+
+    /// Waits for a ticket to leave SEARCHING/PLACING through its event stream.
+    async fn final_state(router: &axum::Router, player: &str, id: &str) -> Ticket {
+        let path = format!("/v1/matchmaking/tickets/{id}/events");
+        let request = authed("GET", &path, player).body(Body::empty()).unwrap();
+        let mut body = router.clone().oneshot(request).await.unwrap().into_body();
+        let mut text = String::new();
+        loop {
+            let frame = tokio::time::timeout(tests::fleet_local::WAIT, body.frame())
+                .await
+                .expect("the ticket finishes in time")
+                .expect("the stream ends only after a final state")
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                text.push_str(std::str::from_utf8(&data).unwrap());
+            }
+            let last = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .filter_map(|d| serde_json::from_str::<protocol::http::TicketEvent>(d).ok())
+                .next_back();
+            if let Some(event) = last
+                && event.ticket.state.is_final()
+            {
+                return event.ticket;
+            }
+        }
+    }
+
+    /// Four players ask for duels through the HTTP API on a fleet with one process: the
+    /// first pair is placed on `fleet local` and its game server accepts their player
+    /// sessions; the second pair finds no capacity and waits in PLACING, retried with
+    /// backoff, until the first game session ends and a fresh process takes them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tickets_are_placed_on_fleet_local_and_wait_for_capacity() {
+        let dir = std::env::temp_dir().join(tests::unique_name("api-gamelift"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut fleet = FleetLocal::start(
+            &dir,
+            &[
+                "--launch-path",
+                env!("CARGO_BIN_EXE_lifecycle_server"),
+                "--processes",
+                "1",
+                "--termination-grace",
+                "5",
+            ],
+        )
+        .await;
+        fleet.wait_for(&["server process ready"]).await;
+        let gl = fleet.gamelift().await;
+        let placer = GameLiftPlacer::new(
+            gl.clone(),
+            Target::Fleet(fleet.fleet_id.clone()),
+            CertificateFingerprint::of_der(b"fleet certificate"),
+        );
+        let profiles = Arc::new(EmbeddedProfiles::open(dir.join("profiles")).unwrap());
+        let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());
+        let metrics = ApiMetrics::new();
+        let clock = Clock::system();
+        let config = backend::http::modes::default_config();
+        let modes = config.modes.iter().map(|m| m.name.clone()).collect();
+        let (handle, _driver) = spawn_matchmaker(
+            Matchmaker::new(config).unwrap(),
+            Arc::new(placer),
+            Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            clock,
+            DriverConfig {
+                tick: Duration::from_millis(50),
+                capacity_retries: 30,
+                capacity_backoff: Duration::from_millis(100),
+                ..DriverConfig::default()
+            },
+            metrics.clone(),
+            std::future::pending(),
+        );
+        let state = AppState {
+            auth: Arc::new(Authenticator::hmac(KEY, None, None).unwrap()),
+            matchmaker: handle,
+            profiles: Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            rankings: rankings as Arc<dyn Rankings>,
+            parties: Arc::default(),
+            rate_limiter: Arc::new(std::sync::Mutex::new(RateLimiter::new(RateLimit {
+                burst: 100,
+                per_second: 100,
+            }))),
+            modes: Arc::new(modes),
+            clock,
+            metrics,
+        };
+        let router = app(state, &ApiConfig::default());
+
+        let mut ids = Vec::new();
+        for player in ["ann", "bob", "cid", "dan"] {
+            let body = r#"{"mode": "duel", "latencies_ms": {"us-east-1": 30}}"#;
+            let request = authed("POST", "/v1/matchmaking/tickets", player)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap();
+            let (status, ticket) = call(&router, request).await;
+            assert_eq!(status, StatusCode::CREATED);
+            ids.push((player, ticket.id));
+            if ids.len() == 2 {
+                // The first pair is placed before the second arrives.
+                let first = final_state(&router, "ann", &ids[0].1).await;
+                assert!(
+                    matches!(first.state, TicketState::Completed { .. }),
+                    "{first:?}"
+                );
+            }
+        }
+        let first = final_state(&router, "ann", &ids[0].1).await;
+        let TicketState::Completed { connection } = first.state else {
+            panic!("{first:?}")
+        };
+        assert_eq!(
+            super::present(connection.port, &connection.player_session_id).await,
+            "accepted"
+        );
+        let record = profiles
+            .get_placement(&connection.game_session_id)
+            .await
+            .unwrap()
+            .expect("recorded");
+        assert_eq!(record.players.len(), 2);
+
+        // The second pair waits for capacity; ending the first game session frees it.
+        let (status, waiting) = call(
+            &router,
+            authed(
+                "GET",
+                &format!("/v1/matchmaking/tickets/{}", ids[2].1),
+                "cid",
+            )
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!waiting.state.is_final(), "{waiting:?}");
+        gl.terminate_game_session()
+            .game_session_id(&connection.game_session_id)
+            .termination_mode(aws_sdk_gamelift::types::TerminationMode::TriggerOnProcessTerminate)
+            .send()
+            .await
+            .unwrap();
+        let second = final_state(&router, "dan", &ids[3].1).await;
+        let TicketState::Completed { connection: next } = second.state else {
+            panic!("{second:?}")
+        };
+        assert_ne!(next.game_session_id, connection.game_session_id);
+        assert_eq!(
+            super::present(next.port, &next.player_session_id).await,
+            "accepted"
+        );
+        assert!(fleet.terminate().await);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
