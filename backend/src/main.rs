@@ -26,7 +26,9 @@ use backend::blobs::{DirBlobs, ResultBlobs, S3Blobs};
 use backend::consumer::{self, ConsumerConfig, Counters, Pipeline, Step, StepHook};
 use backend::profiles::{DynamoProfiles, DynamoTables, EmbeddedProfiles, ProfileStore};
 use backend::provision::{self, ProvisionConfig};
-use backend::queue::{EmbeddedQueue, MAX_BATCH, MAX_WAIT, ResultQueue, SqsQueue, SqsQueueConfig};
+use backend::queue::{
+    EmbeddedQueue, MAX_BATCH, MAX_WAIT, ResultQueue, SqsQueue, SqsQueueConfig, spool,
+};
 use backend::rankings::{DEFAULT_KEY_PREFIX, EmbeddedRankings, Rankings, RedisRankings};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use protocol::result::{Keyring, MatchResult, ResultMessage};
@@ -164,6 +166,11 @@ struct StoreArgs {
     /// Prefix of the rankings' Redis keys.
     #[arg(long, default_value = DEFAULT_KEY_PREFIX)]
     redis_prefix: String,
+    /// A result spool shared with local session servers (`session-server --queue
+    /// spool`): its messages are moved into the result queue, and pointer messages are
+    /// read from its `blobs/` folder.
+    #[arg(long, env = "RESULT_SPOOL_DIR")]
+    spool_dir: Option<PathBuf>,
 }
 
 /// Where the result keys come from: `id:hexsecret[,id:hexsecret…]`, the first active.
@@ -318,6 +325,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: logs piped to files (GameLift uploads them) stay plain.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -434,7 +443,11 @@ async fn open_blobs(stores: &StoreArgs) -> anyhow::Result<Option<Arc<dyn ResultB
             ))))
         }
         (None, QueueKind::Embedded) => {
-            Ok(Some(Arc::new(DirBlobs::new(stores.data_dir.join("blobs")))))
+            let root = match &stores.spool_dir {
+                Some(spool) => spool.join(protocol::result::spool::BLOBS_DIR),
+                None => stores.data_dir.join("blobs"),
+            };
+            Ok(Some(Arc::new(DirBlobs::new(root))))
         }
         (None, QueueKind::Sqs) => Ok(None),
     }
@@ -521,15 +534,32 @@ async fn consume(args: ConsumeArgs) -> anyhow::Result<()> {
         stop_when_empty: args.stop_when_empty,
     };
     let counters = Arc::new(Counters::default());
-    consumer::run(
+    if let Some(dir) = &args.stores.spool_dir {
+        // One pass before the first receive: what waits in the spool is queued first.
+        let pass = spool::ingest_once(dir, &*queue)
+            .await
+            .with_context(|| format!("ingesting the spool {}", dir.display()))?;
+        tracing::info!(?pass, "spool ingested at start");
+    }
+    let (stop_spool, stopped) = tokio::sync::watch::channel(false);
+    let spool = args
+        .stores
+        .spool_dir
+        .clone()
+        .map(|dir| tokio::spawn(spool::run(dir, Arc::clone(&queue), stopped)));
+    let result = consumer::run(
         queue,
         pipeline,
         config,
         Arc::clone(&counters),
         shutdown_signal(),
     )
-    .await
-    .context("consumer loop")?;
+    .await;
+    let _ = stop_spool.send(true);
+    if let Some(spool) = spool {
+        let _ = spool.await;
+    }
+    result.context("consumer loop")?;
     let snapshot = serde_json::to_string(&counters.snapshot()).context("counters")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "stopped {snapshot}")?;

@@ -6,6 +6,7 @@
 //! | [`sdk5`] | JSON text frames, PascalCase | session server ↔ GameLift (or `fleet local`), over the SDK5 WebSocket |
 //! | [`result`] | JSON, HMAC-SHA256 signed over a canonical encoding | session server → SQS → backend |
 //! | [`http`] | JSON | game clients and the web page ↔ backend HTTP API |
+//! | [`tls`] | X.509 DER | the certificate clients pin, derived by server and backend alike |
 //!
 //! **What it is:** plain data types, codecs, size limits, a protocol version, the rules for
 //! which game message is legal in which connection state, and match-result signing.
@@ -21,3 +22,4 @@ pub mod game;
 pub mod http;
 pub mod result;
 pub mod sdk5;
+pub mod tls;

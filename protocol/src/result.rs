@@ -552,3 +552,19 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     }
     out.push(b'"');
 }
+
+/// The spool: match results handed from session servers to a backend on the same host
+/// through a directory, for local runs without SQS (`session-server --queue spool`,
+/// `backend consume --spool-dir`). Every file is written under a name starting with
+/// [`TEMP_PREFIX`](spool::TEMP_PREFIX), `fsync`ed, then renamed into place; readers skip
+/// temp names, so they never see half a file.
+pub mod spool {
+    /// Folder of message files: one [`super::ResultMessage`] JSON body per file.
+    pub const MESSAGES_DIR: &str = "messages";
+    /// Folder of uploaded objects, `blobs/<bucket>/<key>` (a pointer message's target).
+    pub const BLOBS_DIR: &str = "blobs";
+    /// Extension of a complete message file; its stem is the SHA-256 of its body.
+    pub const MESSAGE_EXTENSION: &str = "msg";
+    /// Prefix of files being written.
+    pub const TEMP_PREFIX: &str = ".tmp-";
+}

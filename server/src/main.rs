@@ -9,11 +9,24 @@
 //! signed result handed to the [`server::report::Reporter`], then `ProcessEnding` and
 //! exit 0. Prometheus `/metrics` and `/healthz` on the admin port.
 //!
-//! **What it is not.** No SQS/S3 client yet (`--queue none` keeps results in the outbox;
-//! `report::aws` plugs in as another [`ResultQueue`]), and no fleet certificate: the TLS
-//! certificate is self-signed per process and its SHA-256 fingerprint is printed and
-//! logged for connection info.
+//! **Results.** `--queue sqs --queue-url … [--results-bucket …]` sends through
+//! [`server::report::AwsResultQueue`] (SQS, S3 for oversized results; FIFO when the URL
+//! ends in `.fifo`); `--queue spool --spool-dir …` drops them into a directory a local
+//! backend ingests ([`server::report::SpoolQueue`]); `--queue none` keeps them in the
+//! outbox. Whatever a previous process
+//! left in the outbox is re-sent at start-up, and before `ProcessEnding` the outbox is
+//! drained within the termination window ([`server::report::drain_budget`]).
+//!
+//! **TLS**, chosen at `CreateGameSession`, first that applies: the fleet's certificate
+//! (`GetComputeCertificate` names a path with PEM files); a certificate derived from
+//! `--tls-secret` and the game session id ([`protocol::tls`]: the backend derives the
+//! same fingerprint for the connection info); else a per-process self-signed one. The
+//! SHA-256 fingerprint is printed and logged either way.
+//!
+//! **What it is not.** A host for several game sessions: GameLift relaunches the process
+//! for the next one, as it recommends.
 
+use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,23 +37,31 @@ use clap::{Parser, ValueEnum};
 use gamelift_server_sdk::sdk5::GameSession;
 use gamelift_server_sdk::{GameLiftServer, ProcessHandler, ProcessParameters, SdkError};
 use protocol::result::{Keyring, MatchResult, PlayerResult};
-use protocol::sdk5::ServiceErrorKind;
+use protocol::sdk5::{DescribePlayerSessions, ServiceErrorKind};
 use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics, admin_router};
 use server::net::{NetConfig, TlsIdentity};
 use server::report::{
-    DeliveryPolicy, FailureKind, Outbox, OutgoingMessage, PlanConfig, QueueError, Reporter,
-    ResultQueue, S3Upload, sha256_hex,
+    AwsResultQueue, DeliveryPolicy, FailureKind, Outbox, OutgoingMessage, PlanConfig, QueueError,
+    Reporter, ResultQueue, S3Upload, SpoolQueue, SystemClock, sha256_hex,
 };
 use server::session::{AcceptError, SessionConfig};
 use server::shell::{DEFAULT_LINGER, MatchOutcome, PlayerSessions, Shell, ShellConfig, TickMode};
 use tokio::sync::mpsc;
+
+/// Outbox slots under `--outbox-dir`: one per concurrent process on a host (GameLift
+/// allows at most 50 per instance).
+const OUTBOX_SLOTS: u32 = 64;
 
 /// Where results go after the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum QueueKind {
     /// Outbox only: results wait on disk for a process configured with a queue.
     None,
+    /// Amazon SQS (S3 for results over SQS's size limit).
+    Sqs,
+    /// A spool directory shared with a local backend (`backend consume --spool-dir`).
+    Spool,
 }
 
 #[derive(Debug, Parser)]
@@ -59,7 +80,8 @@ struct Cli {
     /// Admin HTTP port for /metrics and /healthz on loopback (0 = off).
     #[arg(long, env = "GLS_ADMIN_PORT", default_value_t = 0)]
     admin_port: u16,
-    /// Directory of the durable result outbox.
+    /// Directory of the durable result outbox: each process on the host takes a free
+    /// `slot-<n>` in it (and with it whatever a dead process left there).
     #[arg(long, env = "GLS_OUTBOX_DIR", default_value = "outbox")]
     outbox_dir: PathBuf,
     /// Signing keys, `id:hexsecret[,…]` (first is active).
@@ -79,6 +101,20 @@ struct Cli {
     /// Result queue after the outbox.
     #[arg(long, env = "GLS_QUEUE", value_enum, default_value_t = QueueKind::None)]
     queue: QueueKind,
+    /// SQS queue URL for `--queue sqs` (FIFO when it ends in `.fifo`).
+    #[arg(long, env = "GLS_QUEUE_URL", required_if_eq("queue", "sqs"))]
+    queue_url: Option<String>,
+    /// Spool directory for `--queue spool`.
+    #[arg(long, env = "GLS_SPOOL_DIR", required_if_eq("queue", "spool"))]
+    spool_dir: Option<PathBuf>,
+    /// S3 bucket for results over SQS's size limit (`--queue sqs`; with `--queue spool`
+    /// the folder under `<spool>/blobs`, default `results`).
+    #[arg(long, env = "GLS_RESULTS_BUCKET", default_value = "")]
+    results_bucket: String,
+    /// Secret shared with the backend from which each game session's TLS certificate is
+    /// derived (unless the fleet provides one); without it, a random self-signed one.
+    #[arg(long, env = "GLS_TLS_SECRET", hide_env_values = true)]
+    tls_secret: Option<String>,
 }
 
 /// `AcceptPlayerSession`/`RemovePlayerSession` over the SDK.
@@ -104,6 +140,48 @@ impl PlayerSessions for SdkPlayerSessions {
             }
         }
     }
+
+    fn player_id(&self, id: String) -> impl Future<Output = Option<String>> + Send {
+        let server = self.0.clone();
+        async move {
+            let request = DescribePlayerSessions {
+                player_session_id: Some(id.clone()),
+                ..DescribePlayerSessions::default()
+            };
+            match server.describe_player_sessions(request).await {
+                Ok(page) => page.player_sessions.into_iter().next().map(|p| p.player_id),
+                Err(error) => {
+                    tracing::warn!(player_session_id = %id, %error,
+                        "DescribePlayerSessions failed; the player joins the smallest team");
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// Team index by player id from the game session's matchmaker data (FlexMatch's format:
+/// `teams[i].players[j].playerId`), and the number of teams; empty when there is none.
+fn matchmaker_teams(session: &GameSession) -> (HashMap<String, u8>, u8) {
+    let data = match session.matchmaker_data() {
+        Ok(Some(data)) => data,
+        Ok(None) => return (HashMap::new(), 0),
+        Err(error) => {
+            tracing::warn!(%error, "matchmaker data ignored: not FlexMatch's format");
+            return (HashMap::new(), 0);
+        }
+    };
+    let mut teams = HashMap::new();
+    let count = u8::try_from(data.teams.len()).unwrap_or(u8::MAX);
+    for (index, team) in data.teams.iter().enumerate() {
+        let Ok(index) = u8::try_from(index) else {
+            break;
+        };
+        for player in &team.players {
+            teams.insert(player.player_id.clone(), index);
+        }
+    }
+    (teams, count)
 }
 
 fn classify_accept(error: &SdkError) -> AcceptError {
@@ -121,7 +199,8 @@ fn classify_accept(error: &SdkError) -> AcceptError {
 /// The SDK's callbacks, forwarded to main.
 struct Hooks {
     sessions: mpsc::UnboundedSender<GameSession>,
-    terminate: mpsc::UnboundedSender<()>,
+    /// `TerminateProcess`, with GameLift's termination time (wall clock, if given).
+    terminate: mpsc::UnboundedSender<Option<SystemTime>>,
     liveness: Arc<Liveness>,
 }
 
@@ -132,7 +211,11 @@ impl ProcessHandler for Hooks {
 
     async fn on_process_terminate(&self, termination_time_ms: i64) {
         tracing::warn!(termination_time_ms, "TerminateProcess");
-        let _ = self.terminate.send(());
+        let at = u64::try_from(termination_time_ms)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+        let _ = self.terminate.send(at);
     }
 
     async fn on_health_check(&self) -> bool {
@@ -175,7 +258,7 @@ impl ResultQueue for DynQueue {
 
 /// The match from the game session's properties (unknown or bad values fall back to the
 /// defaults, with a warning).
-fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
+fn match_config(session: &GameSession, tick_rate: u16, matchmaker_team_count: u8) -> MatchConfig {
     let props = &session.game_properties;
     let seed = props
         .get("seed")
@@ -186,7 +269,13 @@ fn match_config(session: &GameSession, tick_rate: u16) -> MatchConfig {
     if let Some(mode) = props.get("mode") {
         params.mode = mode.clone();
     }
-    params.teams = prop(props, "teams").unwrap_or(params.teams);
+    // The game property wins; else as many teams as the matchmaker formed (a
+    // free-for-all matchmaker forms one team per player: no teams in the game then).
+    let from_matchmaker = match matchmaker_team_count {
+        n if n > 1 && u32::from(n) < session.maximum_player_session_count => n,
+        _ => params.teams,
+    };
+    params.teams = prop(props, "teams").unwrap_or(from_matchmaker);
     let max = session.maximum_player_session_count.clamp(1, 64) as u8;
     params.max_players = prop(props, "max_players").unwrap_or(max);
     params.duration_ticks = prop(props, "duration_ticks").unwrap_or(params.duration_ticks);
@@ -216,7 +305,39 @@ fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-fn build_result(outcome: &MatchOutcome, started_at_ms: u64, fleet_id: &str) -> Option<MatchResult> {
+/// GameLift's player id of every player session of the game session: the ids a result
+/// names players by (the name a client sends in `Hello` is only for display).
+async fn player_ids(
+    sdk: &GameLiftServer,
+    game_session_id: &str,
+) -> Result<HashMap<String, String>, SdkError> {
+    let mut ids = HashMap::new();
+    let mut next_token = None;
+    loop {
+        let page = sdk
+            .describe_player_sessions(DescribePlayerSessions {
+                game_session_id: Some(game_session_id.to_owned()),
+                next_token: next_token.take(),
+                limit: 50,
+                ..DescribePlayerSessions::default()
+            })
+            .await?;
+        for ps in page.player_sessions {
+            ids.insert(ps.player_session_id, ps.player_id);
+        }
+        match page.next_token {
+            Some(token) => next_token = Some(token),
+            None => return Ok(ids),
+        }
+    }
+}
+
+fn build_result(
+    outcome: &MatchOutcome,
+    started_at_ms: u64,
+    fleet_id: &str,
+    player_ids: &HashMap<String, String>,
+) -> Option<MatchResult> {
     let results = outcome.results.as_ref()?;
     let players = results
         .players
@@ -228,8 +349,15 @@ fn build_result(outcome: &MatchOutcome, started_at_ms: u64, fleet_id: &str) -> O
                 .find(|s| s.player == p.player)
                 .map(|s| s.player_session_id.clone())
                 .unwrap_or_default();
+            // A seat always has a player session GameLift knows; were the id missing, the
+            // player session id keeps the result valid and the backend sets it aside
+            // (it matches no placement) instead of it being lost here.
+            let player_id = player_ids
+                .get(&psess)
+                .cloned()
+                .unwrap_or_else(|| psess.clone());
             PlayerResult {
-                player_id: p.name.clone(),
+                player_id,
                 player_session_id: psess,
                 team: p.team.map(|t| t.to_string()),
                 placement: u32::from(p.placement),
@@ -265,6 +393,8 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: logs piped to files (GameLift uploads them) stay plain.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match run(cli).await {
@@ -278,22 +408,63 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let keys = keyring(&cli)?;
-    let (outbox, opened) = Outbox::open(&cli.outbox_dir)?;
-    tracing::info!(?opened, dir = %cli.outbox_dir.display(), "outbox open");
-    let queue = DynQueue(match cli.queue {
-        QueueKind::None => Box::new(OutboxOnly),
-    });
+    let (outbox, opened, slot) = Outbox::open_slot(&cli.outbox_dir, OUTBOX_SLOTS)?;
+    tracing::info!(?opened, dir = %outbox.dir().display(), slot, "outbox open");
+    // The AWS clients run on a runtime of their own: the reporter blocks on them from a
+    // blocking thread, and the game's current-thread runtime must never wait on that.
+    let aws_runtime = BackgroundRuntime(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("aws")
+            .enable_all()
+            .build()?,
+    ));
+    let (queue, fifo) = match cli.queue {
+        QueueKind::None => (DynQueue(Box::new(OutboxOnly)), false),
+        QueueKind::Sqs => {
+            let url = cli.queue_url.clone().unwrap_or_default();
+            let handle = aws_runtime.handle();
+            let config = std::thread::scope(|s| {
+                s.spawn(|| handle.block_on(server::report::load_sdk_config()))
+                    .join()
+                    .expect("AWS config thread")
+            })?;
+            let fifo = url.ends_with(".fifo");
+            tracing::info!(queue_url = %url, fifo, bucket = %cli.results_bucket, "result queue: SQS");
+            let queue = AwsResultQueue::from_config(handle, &config, url);
+            (DynQueue(Box::new(queue)), fifo)
+        }
+        QueueKind::Spool => {
+            let dir = cli.spool_dir.clone().unwrap_or_default();
+            tracing::info!(dir = %dir.display(), "result queue: spool directory");
+            (DynQueue(Box::new(SpoolQueue::new(dir))), false)
+        }
+    };
+    let bucket = match (cli.queue, cli.results_bucket.is_empty()) {
+        (QueueKind::Spool, true) => "results".to_owned(),
+        _ => cli.results_bucket.clone(),
+    };
     let plan = PlanConfig {
-        bucket: String::new(),
-        fifo: false,
+        bucket,
+        fifo,
         sha256_hex,
     };
-    let reporter = Reporter::new(outbox, plan, DeliveryPolicy::with_defaults(), queue);
-
-    let identity = TlsIdentity::self_signed(&["localhost".to_owned()])?;
-    let fingerprint = identity.fingerprint();
-    println!("session-server: certificate sha256 {fingerprint}");
-    tracing::info!(port = cli.port, %fingerprint, "session server starting");
+    let reporter = Arc::new(std::sync::Mutex::new(Reporter::new(
+        outbox,
+        plan,
+        DeliveryPolicy::with_defaults(),
+        queue,
+    )));
+    if opened.pending > 0 {
+        // A previous process on this slot died with results undelivered: send them now,
+        // in the background, while this one waits for its game session.
+        let reporter = reporter.clone();
+        tokio::task::spawn_blocking(move || {
+            let pass = lock(&reporter).retry_pending(Instant::now());
+            tracing::info!(?pass, "outbox left by a previous process");
+        });
+    }
+    tracing::info!(port = cli.port, "session server starting");
 
     let metrics = Metrics::new();
     let tick_rate = cli.tick_rate.max(1);
@@ -334,27 +505,34 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .collect();
     sdk.process_ready(ProcessParameters { port, log_paths }, hooks)
         .await?;
-    tracing::info!(port, %fingerprint, "ProcessReady");
+    tracing::info!(port, "ProcessReady");
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut termination_time = None;
     let game_session = tokio::select! {
         s = session_rx.recv() => s,
-        _ = terminate_rx.recv() => None,
+        at = terminate_rx.recv() => { termination_time = at.flatten(); None }
         _ = sigterm.recv() => None,
     };
     let Some(game_session) = game_session else {
         tracing::info!("terminated before a game session");
+        drain(&reporter, termination_time).await?;
         return finish(&sdk).await;
     };
+    let (identity, source) = tls_identity(&sdk, &cli, &game_session.game_session_id).await?;
+    let (teams, team_count) = matchmaker_teams(&game_session);
+    let fingerprint = identity.fingerprint();
+    println!("session-server: certificate sha256 {fingerprint}");
     let config = ShellConfig {
         net: NetConfig {
             bind: SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
             ..NetConfig::default()
         },
         session: SessionConfig::default(),
-        game: match_config(&game_session, tick_rate),
+        game: match_config(&game_session, tick_rate, team_count),
         tick: TickMode::Realtime,
         linger: DEFAULT_LINGER,
+        teams,
     };
     tracing::info!(
         game_session_id = %game_session.game_session_id,
@@ -362,6 +540,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         teams = config.game.params.teams,
         seed = config.game.params.seed,
         %fingerprint,
+        certificate = source,
         "CreateGameSession"
     );
     let (shell, handle) = Shell::bind(
@@ -377,20 +556,140 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let outcome = loop {
         tokio::select! {
             done = &mut shell_task => break done?,
-            _ = terminate_rx.recv() => handle.shutdown(),
+            at = terminate_rx.recv() => {
+                termination_time = at.flatten();
+                handle.shutdown();
+            }
             _ = sigterm.recv() => handle.shutdown(),
         }
     };
-    if let Some(result) = build_result(&outcome, started_at_ms, &game_session.fleet_id) {
-        let signed = keys.sign(result)?;
-        let delivery = tokio::task::spawn_blocking(move || {
-            let mut reporter = reporter;
-            reporter.report(&signed, Instant::now())
-        })
-        .await??;
-        tracing::info!(?delivery, "match result handed to the reporter");
+    // Whatever goes wrong with the result, the process still drains and ends properly:
+    // GameLift must hear ProcessEnding.
+    if let Err(error) = report(
+        &sdk,
+        &keys,
+        &reporter,
+        &outcome,
+        &game_session,
+        started_at_ms,
+    )
+    .await
+    {
+        tracing::error!(error = %format!("{error:#}"), "the match result was not stored");
+    }
+    if let Err(error) = drain(&reporter, termination_time).await {
+        tracing::error!(error = %format!("{error:#}"), "draining the outbox failed");
     }
     finish(&sdk).await
+}
+
+/// Builds, signs and stores the match result (then sends it if the queue allows).
+async fn report(
+    sdk: &GameLiftServer,
+    keys: &Keyring,
+    reporter: &Arc<std::sync::Mutex<Reporter<DynQueue>>>,
+    outcome: &MatchOutcome,
+    game_session: &GameSession,
+    started_at_ms: u64,
+) -> anyhow::Result<()> {
+    if outcome.results.is_none() {
+        return Ok(());
+    }
+    let ids = player_ids(sdk, &game_session.game_session_id).await?;
+    let Some(result) = build_result(outcome, started_at_ms, &game_session.fleet_id, &ids) else {
+        return Ok(());
+    };
+    let signed = keys.sign(result)?;
+    let reporter = reporter.clone();
+    let delivery =
+        tokio::task::spawn_blocking(move || lock(&reporter).report(&signed, Instant::now()))
+            .await??;
+    tracing::info!(?delivery, "match result handed to the reporter");
+    Ok(())
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A runtime that shuts down without blocking when dropped (dropping a runtime inside
+/// another one's async context would panic).
+struct BackgroundRuntime(Option<tokio::runtime::Runtime>);
+
+impl BackgroundRuntime {
+    fn handle(&self) -> tokio::runtime::Handle {
+        self.0
+            .as_ref()
+            .expect("runtime until drop")
+            .handle()
+            .clone()
+    }
+}
+
+impl Drop for BackgroundRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Retries whatever waits in the outbox until it is empty or the termination window
+/// (less a margin) runs out; what is left is re-sent by the next process on this host.
+async fn drain(
+    reporter: &Arc<std::sync::Mutex<Reporter<DynQueue>>>,
+    termination_time: Option<SystemTime>,
+) -> anyhow::Result<()> {
+    let budget = server::report::drain_budget(termination_time, SystemTime::now());
+    let reporter = reporter.clone();
+    let pass = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + budget;
+        lock(&reporter).drain(deadline, &mut SystemClock)
+    })
+    .await??;
+    if pass.remaining == 0 {
+        tracing::info!(?pass, "outbox drained");
+    } else {
+        tracing::warn!(
+            ?pass,
+            ?budget,
+            "outbox not drained in time; the next process re-sends"
+        );
+    }
+    Ok(())
+}
+
+/// The TLS identity for this game session: the fleet's certificate, else one derived
+/// from the shared secret, else a per-process self-signed one.
+async fn tls_identity(
+    sdk: &GameLiftServer,
+    cli: &Cli,
+    game_session_id: &str,
+) -> anyhow::Result<(TlsIdentity, &'static str)> {
+    match sdk.get_compute_certificate().await {
+        Ok(cert) if !cert.certificate_path.is_empty() => {
+            let path = PathBuf::from(&cert.certificate_path);
+            match TlsIdentity::from_pem_path(&path) {
+                Ok(identity) => return Ok((identity, "fleet")),
+                Err(error) => tracing::warn!(
+                    path = %path.display(), %error,
+                    "the fleet's certificate is unusable; falling back"
+                ),
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::debug!(%error, "no fleet certificate"),
+    }
+    if let Some(secret) = &cli.tls_secret {
+        return Ok((
+            TlsIdentity::derived(secret.as_bytes(), game_session_id)?,
+            "derived",
+        ));
+    }
+    Ok((
+        TlsIdentity::self_signed(&["localhost".to_owned()])?,
+        "self-signed",
+    ))
 }
 
 async fn finish(sdk: &GameLiftServer) -> anyhow::Result<()> {
@@ -398,4 +697,57 @@ async fn finish(sdk: &GameLiftServer) -> anyhow::Result<()> {
     let _ = sdk.destroy().await;
     tracing::info!("ProcessEnding sent; exiting");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(matchmaker_data: &str, max: u32) -> GameSession {
+        GameSession {
+            game_session_id: "gsess-1".to_owned(),
+            maximum_player_session_count: max,
+            matchmaker_data: matchmaker_data.to_owned(),
+            ..GameSession::default()
+        }
+    }
+
+    /// FlexMatch's matchmaker data as GameLift sends it: teams in order, players by id.
+    const TWO_TEAMS: &str = r#"{"matchId":"m-1","matchmakingConfigurationArn":"arn:x",
+        "teams":[{"name":"red","players":[{"playerId":"alice","attributes":{}},
+                                           {"playerId":"bob","attributes":{}}]},
+                 {"name":"blue","players":[{"playerId":"carol","attributes":{}},
+                                            {"playerId":"dave","attributes":{}}]}],
+        "autoBackfillMode":"AUTOMATIC"}"#;
+
+    #[test]
+    fn flexmatch_teams_place_players_and_set_the_team_count() {
+        let gs = session(TWO_TEAMS, 4);
+        let (teams, count) = matchmaker_teams(&gs);
+        assert_eq!(count, 2);
+        assert_eq!(teams["alice"], 0);
+        assert_eq!(teams["bob"], 0);
+        assert_eq!(teams["carol"], 1);
+        assert_eq!(teams["dave"], 1);
+        assert_eq!(match_config(&gs, 30, count).params.teams, 2);
+    }
+
+    #[test]
+    fn a_teams_property_wins_and_ffa_matchmaking_means_no_teams() {
+        let mut gs = session(TWO_TEAMS, 4);
+        gs.game_properties
+            .insert("teams".to_owned(), "0".to_owned());
+        assert_eq!(match_config(&gs, 30, 2).params.teams, 0);
+        // One team holding everyone (a free-for-all rule set), or one team per player.
+        assert_eq!(match_config(&session("", 4), 30, 1).params.teams, 0);
+        assert_eq!(match_config(&session("", 2), 30, 2).params.teams, 0);
+    }
+
+    #[test]
+    fn bad_or_missing_matchmaker_data_places_nobody() {
+        assert_eq!(matchmaker_teams(&session("", 4)).1, 0);
+        let (teams, count) = matchmaker_teams(&session("{not json", 4));
+        assert!(teams.is_empty());
+        assert_eq!(count, 0);
+    }
 }

@@ -1,14 +1,14 @@
 //! The shell over real QUIC on loopback: admission, typed closes, hostile input and a
 //! full session, with a plain quinn client and GameLift's accept answered in-process.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use protocol::game::{
-    ClientMessage, DisconnectReason, FrameReader, Hello, PROTOCOL_VERSION, ServerMessage,
-    decode_datagram, decode_stream_payload, encode,
+    ClientMessage, DisconnectReason, Event, EventKind, FrameReader, Hello, PROTOCOL_VERSION,
+    ServerMessage, decode_datagram, decode_stream_payload, encode,
 };
 use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics, rejected};
@@ -24,6 +24,8 @@ struct FakeGameLift {
     valid: Arc<Mutex<HashSet<String>>>,
     accepted: Arc<Mutex<Vec<String>>>,
     removed: Arc<Mutex<Vec<String>>>,
+    /// GameLift's player id by player session id (DescribePlayerSessions).
+    player_ids: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl PlayerSessions for FakeGameLift {
@@ -48,6 +50,11 @@ impl PlayerSessions for FakeGameLift {
         self.removed.lock().unwrap().push(id);
         async {}
     }
+
+    fn player_id(&self, id: String) -> impl std::future::Future<Output = Option<String>> + Send {
+        let found = self.player_ids.lock().unwrap().get(&id).cloned();
+        async move { found }
+    }
 }
 
 struct Server {
@@ -58,9 +65,21 @@ struct Server {
 }
 
 fn start(max_players: u8, session: SessionConfig, ids: &[&str]) -> Server {
+    start_with(max_players, 0, session, ids, &[])
+}
+
+/// `teams` modes; `placed` = (player session id, player id, team) from the matchmaker.
+fn start_with(
+    max_players: u8,
+    teams: u8,
+    session: SessionConfig,
+    ids: &[&str],
+    placed: &[(&str, &str, u8)],
+) -> Server {
     let identity = TlsIdentity::self_signed(&["localhost".to_owned()]).expect("cert");
     let mut params = MatchConfig::default_params("gsess-test", 7);
     params.max_players = max_players;
+    params.teams = teams;
     let config = ShellConfig {
         net: NetConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -70,8 +89,17 @@ fn start(max_players: u8, session: SessionConfig, ids: &[&str]) -> Server {
         game: MatchConfig::new(params),
         tick: TickMode::Manual,
         linger: Duration::from_secs(1),
+        teams: placed
+            .iter()
+            .map(|(_, player, team)| (player.to_string(), *team))
+            .collect(),
     };
     let gamelift = FakeGameLift::default();
+    gamelift.player_ids.lock().unwrap().extend(
+        placed
+            .iter()
+            .map(|(psess, player, _)| (psess.to_string(), player.to_string())),
+    );
     gamelift
         .valid
         .lock()
@@ -319,6 +347,83 @@ async fn garbage_beside_a_player_does_not_cost_them_a_snapshot() {
     );
     assert_eq!(bad.closed_with().await, DisconnectReason::MalformedMessage);
     assert_eq!(server.metrics.closed(DisconnectReason::MalformedMessage), 1);
+}
+
+/// A player whose connection drops takes their slot back on a new connection within the
+/// grace period: same player id, `resumed`, no second AcceptPlayerSession, nothing removed.
+#[tokio::test]
+async fn a_dropped_player_reconnects_within_the_grace_and_keeps_their_slot() {
+    let server = start(4, session(), &["psess-a"]);
+    let mut first = server.connect().await.expect("connect");
+    first.hello(PROTOCOL_VERSION, "psess-a").await;
+    let ServerMessage::Welcome(welcome) = first.next_message().await else {
+        panic!("welcome expected")
+    };
+    assert!(!welcome.resumed);
+    // The link dies without a goodbye (as when a phone changes networks).
+    first.conn.close(quinn::VarInt::from_u32(0), b"");
+    drop(first);
+    let mut again = server.connect().await.expect("reconnect");
+    let welcome_again = loop {
+        again.hello(PROTOCOL_VERSION, "psess-a").await;
+        match again.next_message().await {
+            ServerMessage::Welcome(w) => break w,
+            // The server may not have seen the old connection go yet: it says so with a
+            // duplicate, and the client tries again on a fresh connection.
+            ServerMessage::Disconnect(d) => {
+                assert_eq!(d.reason, DisconnectReason::DuplicatePlayerSession);
+                server.handle.tick().await.expect("tick");
+                again = server.connect().await.expect("reconnect");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(welcome_again.resumed);
+    assert_eq!(welcome_again.player, welcome.player);
+    let tick = server.handle.tick().await.expect("tick");
+    assert_eq!(again.next_snapshot_tick().await, tick);
+    assert_eq!(
+        server.gamelift.accepted.lock().unwrap().as_slice(),
+        ["psess-a"],
+        "accepted once"
+    );
+    assert!(server.gamelift.removed.lock().unwrap().is_empty());
+}
+
+/// Teams come from the matchmaker (player id → team), not from balancing: two players
+/// the matchmaker put on team 1 both land there, though balancing would split them.
+#[tokio::test]
+async fn players_join_the_team_the_matchmaker_put_them_on() {
+    let server = start_with(
+        4,
+        2,
+        session(),
+        &["psess-a", "psess-b", "psess-c"],
+        &[("psess-a", "alice", 1), ("psess-b", "bob", 1)],
+    );
+    let mut teams = Vec::new();
+    let mut connected = Vec::new();
+    for psess in ["psess-a", "psess-b", "psess-c"] {
+        let mut client = server.connect().await.expect("connect");
+        client.hello(PROTOCOL_VERSION, psess).await;
+        let ServerMessage::Welcome(welcome) = client.next_message().await else {
+            panic!("welcome expected")
+        };
+        let team = loop {
+            if let ServerMessage::Event(Event {
+                kind: EventKind::PlayerJoined { player, team, .. },
+                ..
+            }) = client.next_message().await
+                && player == welcome.player
+            {
+                break team;
+            }
+        };
+        teams.push(team);
+        connected.push(client); // stays connected while the others join
+    }
+    // carol has no matchmaker placement: she joins the smaller team.
+    assert_eq!(teams, vec![Some(1), Some(1), Some(0)]);
 }
 
 #[tokio::test]

@@ -255,6 +255,27 @@ fn idempotent_and_conflicting_put() {
     ));
 }
 
+/// Processes sharing a root each get a slot of their own; a slot freed by a process
+/// that ended is taken by the next one, with what it left.
+#[test]
+fn slots_are_shared_out_and_taken_over() {
+    let dir = TempDir::new();
+    let (a, _, slot_a) = Outbox::open_slot(dir.path(), 2).expect("first");
+    let (b, _, slot_b) = Outbox::open_slot(dir.path(), 2).expect("second");
+    assert_eq!((slot_a, slot_b), (0, 1));
+    assert!(matches!(
+        Outbox::open_slot(dir.path(), 2),
+        Err(OutboxError::Locked(root)) if root == dir.path()
+    ));
+    b.put(&signed(ARN)).expect("put");
+    drop(b);
+    let (c, report, slot_c) = Outbox::open_slot(dir.path(), 2).expect("after one ended");
+    assert_eq!(slot_c, 1);
+    assert_eq!(report.pending, 1, "the result left behind is found");
+    assert_eq!(c.pending().expect("pending"), vec![signed(ARN)]);
+    drop(a);
+}
+
 /// A crash mid-write leaves only a temp file: `open` deletes it and it is never listed.
 /// A truncated or foreign `.json` is renamed to `.corrupt`, not deleted.
 #[test]

@@ -40,6 +40,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 mod embedded;
+pub mod spool;
 mod sqs;
 
 pub use embedded::EmbeddedQueue;

@@ -222,6 +222,9 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
         }
     });
 
+    // Signal handlers go in before the endpoints are announced: whoever reads them may
+    // send SIGTERM at once, and it must stop the fleet cleanly rather than kill it.
+    let mut signals = ShutdownSignals::install()?;
     // The startup contract: one line per endpoint, on stdout, then logs on stderr.
     println!(
         "fleet-local sdk-websocket {sdk_url} auth-token={token} fleet-id={} host-id={}",
@@ -232,12 +235,12 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
         cfg.fleet_id, cfg.region
     );
 
-    shutdown_signal().await;
+    signals.recv().await;
     tracing::info!("shutting down: telling server processes to terminate");
     fleet.with_engine(|e, now| e.terminate_all(now));
     tokio::select! {
         () = launcher.shutdown(args.launcher.termination_grace()) => {}
-        () = shutdown_signal() => {
+        () = signals.recv() => {
             tracing::warn!("second signal: skipping the grace period");
             launcher.shutdown(Duration::ZERO).await;
         }
@@ -250,25 +253,42 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGINT (Ctrl-C) and SIGTERM, registered once up front: a signal that arrives before
+/// anyone awaits it is kept, not fatal.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+                term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => {}
+                _ = self.term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -37,7 +37,9 @@ pub const ITEM_RESPAWN_MS: u32 = 2_000;
 pub const COUNTDOWN_MS: u32 = 3_000;
 /// Longest wait for the expected players.
 pub const WAIT_TIMEOUT_MS: u32 = 30_000;
-/// How long a dropped player's slot is held.
+/// How long a dropped player's slot is held by the match alone. The shell overrides it
+/// with the admission core's grace plus one second (`SessionConfig::reconnect_grace`,
+/// 15 s by default), so that admission, which removes the player session, decides first.
 pub const RECONNECT_GRACE_MS: u32 = 20_000;
 
 /// The rules in tick units for one tick rate. [`Rules::for_tick_rate`] gives the defaults;

@@ -72,7 +72,9 @@ pub mod rejected {
     pub const SESSION_FULL: &str = "session_full";
     /// `Incoming::retry`: too many unvalidated handshakes.
     pub const RETRY: &str = "retry";
-    /// The admission core refused it: too many pending connections (hello flood).
+    /// Too many pending connections (hello flood): refused at the handshake
+    /// (`Incoming::refuse`) while handshakes in flight plus connections awaiting hello or
+    /// admission reach the cap, or by the admission core just after the handshake.
     pub const PENDING_CAP: &str = "pending_cap";
     /// The handshake failed (wrong ALPN, bad Initial, timeout).
     pub const HANDSHAKE_FAILED: &str = "handshake_failed";

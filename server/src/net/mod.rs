@@ -192,9 +192,10 @@ pub enum IncomingDecision {
     Refuse,
 }
 
-/// Decides a new handshake: refuse when the session cannot take anyone (`full`), make an
-/// unvalidated client retry when more than `retry_threshold` handshakes are already in
-/// progress (if quinn still may retry it), accept otherwise.
+/// Decides a new handshake: refuse when the session cannot take anyone now (`full`: no
+/// free slot, or the pending-connection cap is reached), make an unvalidated client retry
+/// when more than `retry_threshold` handshakes are already in progress (if quinn still
+/// may retry it), accept otherwise.
 pub fn decide_incoming(
     full: bool,
     address_validated: bool,

@@ -21,7 +21,7 @@
 //! a file that is not a valid result is moved to `*.corrupt*`; neither is deleted.
 //!
 //! [`AwsResultQueue`] is the [`ResultQueue`] over SQS and S3 ([`load_sdk_config`] builds
-//! its configuration).
+//! its configuration); [`SpoolQueue`] is the one over a shared directory, for local runs.
 //!
 //! **What it is not.** No async: every call blocks on `std::fs` and on the queue, and
 //! the tokio shell runs the reporter inside `spawn_blocking`. It does not sign results ([`protocol::result`]
@@ -36,6 +36,7 @@ mod outbox;
 mod plan;
 mod policy;
 mod reporter;
+mod spool;
 
 pub use aws::{
     AWS_ATTEMPT_TIMEOUT, AWS_CONNECT_TIMEOUT, AWS_OPERATION_TIMEOUT, AwsConfigError,
@@ -52,3 +53,4 @@ pub use policy::{
     DeliveryPolicy, FailureKind, Jitter, MAX_DRAIN_BUDGET, StdJitter, Verdict, drain_budget,
 };
 pub use reporter::{Clock, Delivery, Pass, QueueError, Reporter, ResultQueue, SystemClock};
+pub use spool::{SPOOL_BLOBS, SPOOL_EXTENSION, SPOOL_MESSAGES, SpoolQueue};

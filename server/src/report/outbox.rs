@@ -147,6 +147,30 @@ impl Outbox {
         Ok((outbox, report))
     }
 
+    /// Opens the first free slot `root/slot-<n>`, `n` in `0..slots`: several server
+    /// processes on one host (GameLift runs many per instance, with the same parameters)
+    /// each hold one slot, and a process started after one died takes over its slot and
+    /// re-sends what it left there. Returns the slot number with the outbox.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError::Locked`] with `root` when every slot is held; any other error of
+    /// [`Outbox::open`] as it comes.
+    pub fn open_slot(
+        root: impl Into<PathBuf>,
+        slots: u32,
+    ) -> Result<(Self, OpenReport, u32), OutboxError> {
+        let root = root.into();
+        for n in 0..slots {
+            match Self::open(root.join(format!("slot-{n}"))) {
+                Ok((outbox, report)) => return Ok((outbox, report, n)),
+                Err(OutboxError::Locked(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(OutboxError::Locked(root))
+    }
+
     /// The directory this outbox lives in.
     pub fn dir(&self) -> &Path {
         &self.dir

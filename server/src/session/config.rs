@@ -17,7 +17,8 @@ pub const DEFAULT_RECONNECT_GRACE: Duration = Duration::from_secs(15);
 /// beyond it new connections are refused at once. 64 is a whole match (`MAX_PLAYERS`)
 /// connecting in the same instant; an attacker who fills it pays a full QUIC handshake per
 /// connection and holds each at most [`DEFAULT_HELLO_TIMEOUT`], and players already in the
-/// match are not affected.
+/// match are not affected. The shell counts QUIC handshakes in flight against the same cap
+/// and refuses the excess at the handshake, before any TLS work.
 pub const DEFAULT_MAX_PENDING: usize = 64;
 
 /// Datagrams per second a connection may send on average. A client sends one `Inputs` per

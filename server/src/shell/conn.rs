@@ -40,6 +40,8 @@ pub(super) enum Ev {
     Accepted {
         id: ConnId,
         result: Result<(), AcceptError>,
+        /// GameLift's player id, when the shell asked for it.
+        player_id: Option<String>,
     },
     Lost {
         id: ConnId,

@@ -5,13 +5,14 @@
 //! **What it is.** [`Shell::bind`] opens the QUIC endpoint ([`crate::net`]) and returns
 //! the shell and a [`ShellHandle`] (address, certificate fingerprint, shutdown, and in
 //! [`TickMode::Manual`] the ticks themselves). [`Shell::run`] is the loop: it decides
-//! each handshake (accept, retry, refuse), hands stream bytes and datagrams to
-//! `Sessions` (which parses and polices them), answers `Output::Accept` through
-//! [`PlayerSessions`] without blocking the loop, steps the match once per tick (missed
-//! ticks are skipped, not replayed), broadcasts events on the stream, sends one snapshot
-//! datagram per player per tick, and closes connections with the typed reason (a
-//! `Disconnect` frame, then the QUIC close code `reason.code()`). It returns a
-//! [`MatchOutcome`] when the match ends or after [`ShellHandle::shutdown`].
+//! each handshake (accept, retry, or refuse when the session is full or when handshakes
+//! in flight plus connections awaiting admission reach the pending cap), hands stream
+//! bytes and datagrams to `Sessions` (which parses and polices them), answers
+//! `Output::Accept` through [`PlayerSessions`] without blocking the loop, steps the match
+//! once per tick (missed ticks are skipped, not replayed), broadcasts events on the
+//! stream, sends one snapshot datagram per player per tick, and closes connections with
+//! the typed reason (a `Disconnect` frame, then the QUIC close code `reason.code()`). It
+//! returns a [`MatchOutcome`] when the match ends or after [`ShellHandle::shutdown`].
 //!
 //! **What it is not.** No GameLift lifecycle, no signing or reporting of results (main
 //! does those with the outcome), no parsing of client bytes (the cores do), and no
@@ -53,6 +54,13 @@ pub trait PlayerSessions: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), AcceptError>> + Send;
     /// `RemovePlayerSession`; failures are the implementation's to log.
     fn remove(&self, player_session_id: String) -> impl Future<Output = ()> + Send;
+    /// GameLift's player id for an accepted player session (`DescribePlayerSessions`),
+    /// asked only when [`ShellConfig::teams`] places players by id. `None` when unknown:
+    /// the player then joins the team with the fewest players.
+    fn player_id(&self, player_session_id: String) -> impl Future<Output = Option<String>> + Send {
+        let _ = player_session_id;
+        async { None }
+    }
 }
 
 /// Where ticks come from.
@@ -84,6 +92,9 @@ pub struct ShellConfig {
     pub tick: TickMode,
     /// See [`DEFAULT_LINGER`].
     pub linger: Duration,
+    /// Team index by GameLift player id, from the matchmaker data (FlexMatch's `teams`,
+    /// in order). Empty: players join the team with the fewest players.
+    pub teams: HashMap<String, u8>,
 }
 
 /// Why the shell could not start.
@@ -164,6 +175,8 @@ struct Link {
     player: Option<PlayerId>,
     history: SnapshotHistory,
     psess: Option<String>,
+    /// GameLift's player id, when [`ShellConfig::teams`] needed it.
+    player_id: Option<String>,
 }
 
 struct Seat {
@@ -194,6 +207,7 @@ pub struct Shell<P: PlayerSessions> {
     commands: mpsc::UnboundedReceiver<Command>,
     removes: JoinSet<()>,
     ended_at: Option<Instant>,
+    teams: Arc<HashMap<String, u8>>,
 }
 
 impl<P: PlayerSessions> std::fmt::Debug for Shell<P> {
@@ -214,7 +228,15 @@ impl<P: PlayerSessions> Shell<P> {
         metrics: Metrics,
         liveness: Arc<Liveness>,
     ) -> Result<(Self, ShellHandle), ShellError> {
-        let game = Match::new(config.game.clone())?;
+        // One reconnect grace: the admission core's decides when a dropped player is
+        // gone (and RemovePlayerSession); the match holds the slot one second longer,
+        // so it never gives the slot away while admission would still take them back.
+        let mut game_config = config.game.clone();
+        let hz = u64::from(game_config.params.tick_rate_hz.max(1));
+        let grace_ms = (config.session.reconnect_grace + Duration::from_secs(1)).as_millis();
+        game_config.rules.reconnect_grace_ticks =
+            u32::try_from(grace_ms.saturating_mul(u128::from(hz)) / 1000).unwrap_or(u32::MAX);
+        let game = Match::new(game_config)?;
         let params = game.params().clone();
         let endpoint = crate::net::bind_endpoint(&config.net, identity)?;
         let local_addr = endpoint.local_addr().map_err(|source| NetError::Bind {
@@ -251,6 +273,7 @@ impl<P: PlayerSessions> Shell<P> {
             commands,
             removes: JoinSet::new(),
             ended_at: None,
+            teams: Arc::new(config.teams),
         };
         let handle = ShellHandle {
             commands: cmd_tx,
@@ -319,8 +342,14 @@ impl<P: PlayerSessions> Shell<P> {
     fn on_incoming(&mut self, incoming: quinn::Incoming) {
         let full =
             self.ended_at.is_some() || self.sessions.players() >= self.sessions.max_players();
+        // The pending cap counts handshakes in flight too: each will be a connection
+        // waiting for its hello, and a burst of them would otherwise cost a TLS handshake
+        // each (about 1 ms of CPU on this shard's one thread, where the tick runs) before
+        // the core refused the excess. So the core's own refusal is a safety net only.
+        let busy = !full
+            && self.sessions.pending() + self.handshaking >= self.sessions.config().max_pending;
         let decision = decide_incoming(
-            full,
+            full || busy,
             incoming.remote_address_validated(),
             incoming.may_retry(),
             self.handshaking,
@@ -328,7 +357,11 @@ impl<P: PlayerSessions> Shell<P> {
         );
         match decision {
             IncomingDecision::Refuse => {
-                self.metrics.reject(rejected::SESSION_FULL);
+                self.metrics.reject(if busy {
+                    rejected::PENDING_CAP
+                } else {
+                    rejected::SESSION_FULL
+                });
                 incoming.refuse();
             }
             IncomingDecision::Retry => {
@@ -349,6 +382,7 @@ impl<P: PlayerSessions> Shell<P> {
                             player: None,
                             history: SnapshotHistory::new(),
                             psess: None,
+                            player_id: None,
                         },
                     );
                     self.handshaking += 1;
@@ -385,7 +419,16 @@ impl<P: PlayerSessions> Shell<P> {
                 self.metrics.bytes_in.inc_by(bytes.len() as u64);
                 self.sessions.handle_datagram(now, id, &bytes);
             }
-            Ev::Accepted { id, result } => self.sessions.handle_accept_result(now, id, result),
+            Ev::Accepted {
+                id,
+                result,
+                player_id,
+            } => {
+                if let Some(link) = self.links.get_mut(&id) {
+                    link.player_id = player_id;
+                }
+                self.sessions.handle_accept_result(now, id, result);
+            }
             Ev::Lost { id } => {
                 if let Some(link) = self.links.remove(&id)
                     && link.known
@@ -409,9 +452,20 @@ impl<P: PlayerSessions> Shell<P> {
                         link.psess = Some(player_session_id.clone());
                     }
                     let (api, ev) = (self.api.clone(), self.ev_tx.clone());
+                    let wants_id = !self.teams.is_empty();
                     tokio::spawn(async move {
-                        let result = api.accept(player_session_id).await;
-                        let _ = ev.send(Ev::Accepted { id: conn, result }).await;
+                        let result = api.accept(player_session_id.clone()).await;
+                        let player_id = match (&result, wants_id) {
+                            (Ok(()), true) => api.player_id(player_session_id).await,
+                            _ => None,
+                        };
+                        let _ = ev
+                            .send(Ev::Accepted {
+                                id: conn,
+                                result,
+                                player_id,
+                            })
+                            .await;
                     });
                 }
                 Output::Welcome {
@@ -485,7 +539,14 @@ impl<P: PlayerSessions> Shell<P> {
         let Some((conn, _)) = self.take_welcome(player) else {
             return;
         };
-        match self.game.join(name, None) {
+        let team = self
+            .links
+            .get(&conn)
+            .and_then(|l| l.player_id.as_ref())
+            .and_then(|id| self.teams.get(id))
+            .copied()
+            .filter(|t| *t < self.game.params().teams);
+        match self.game.join(name, team) {
             Ok(game_id) => {
                 self.seats.insert(
                     player,
