@@ -10,8 +10,10 @@
 #    tests read (REDIS_URL, REDIS_CLUSTER_URLS, AWS_ENDPOINT_URL, MOTO_URL, AWS_REGION,
 #    dummy credentials; see `tests/src/lib.rs`).
 # 3. Runs cargo fmt --check, clippy -D warnings, the protocol crate's dependency rule,
-#    the whole workspace suite (cargo nextest if installed, else cargo test) and the doc
-#    tests.
+#    the whole workspace suite (cargo nextest if installed, else cargo test), the doc
+#    tests, and (when the backend is tested) scripts/schemathesis.sh: schemathesis from
+#    PyPI, pinned, in its own virtualenv under .local/, over the backend's OpenAPI
+#    document, failing on any 5xx.
 # 4. Stops every server on any exit. Server logs are in .local/run/*.log.
 #
 # ARGS go to the test runner, e.g. `scripts/test.sh -p protocol` or a test-name filter.
@@ -488,6 +490,12 @@ TESTS_RAN=1
 DOC_CMD=(cargo test "${WORKSPACE_ARGS[@]}" --doc --locked "${DOC_ARGS[@]}")
 section "test: ${DOC_CMD[*]}"
 "${DOC_CMD[@]}" 2>&1 | tee "$RUN_DIR/doctests.log"
+
+# Issue 6: a property-based run over the backend's OpenAPI document finds no 5xx.
+if ((!SELECTS_PACKAGES)) || printf '%s\n' "${DOC_ARGS[@]}" | grep -qxE -- '(-p|--package=)?backend'; then
+    section "test: scripts/schemathesis.sh (no 5xx from the backend's HTTP API)"
+    scripts/schemathesis.sh
+fi
 
 # One plain closing line with the totals of both runs, so CI's log ends on the real count
 # rather than on whichever crate's doc tests happened to run last.

@@ -301,9 +301,14 @@ struct ServeArgs {
     /// The GameLift alias to place on (with `--placer gamelift`).
     #[arg(long, env = "GAMELIFT_ALIAS_ID")]
     alias_id: Option<String>,
-    /// SHA-256 (64 hex digits) of the fleet's game-server TLS certificate, handed to
-    /// players to pin (with `--placer gamelift`).
-    #[arg(long, env = "FLEET_CERTIFICATE_SHA256")]
+    /// The secret the session servers derive their TLS certificates from (their
+    /// `--tls-secret`); players get each game session's derived fingerprint to pin
+    /// (with `--placer gamelift`).
+    #[arg(long, env = "GLS_TLS_SECRET", hide_env_values = true)]
+    tls_secret: Option<String>,
+    /// Instead of `--tls-secret`: SHA-256 (64 hex digits) of the one certificate every
+    /// game server of the fleet presents.
+    #[arg(long, env = "FLEET_CERTIFICATE_SHA256", conflicts_with = "tls_secret")]
     fleet_certificate_sha256: Option<protocol::http::CertificateFingerprint>,
     #[command(flatten)]
     stores: StoreArgs,
@@ -675,20 +680,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..DevPlacer::default()
         }),
         PlacerKind::Gamelift => {
-            use backend::placement::{GameLiftPlacer, Target};
+            use backend::placement::{Certificates, GameLiftPlacer, Target};
             let target = match (&args.fleet_id, &args.alias_id) {
                 (Some(fleet), _) => Target::Fleet(fleet.clone()),
                 (None, Some(alias)) => Target::Alias(alias.clone()),
                 (None, None) => bail!("--placer gamelift needs --fleet-id or --alias-id"),
             };
-            let Some(fingerprint) = args.fleet_certificate_sha256 else {
-                bail!("--placer gamelift needs --fleet-certificate-sha256");
+            let certificates = match (&args.tls_secret, args.fleet_certificate_sha256) {
+                (Some(secret), _) if !secret.is_empty() => {
+                    Certificates::Derived(secret.as_bytes().to_vec())
+                }
+                (_, Some(fingerprint)) => Certificates::Fixed(fingerprint),
+                _ => bail!("--placer gamelift needs --tls-secret or --fleet-certificate-sha256"),
             };
             let sdk = sdk_config().await?;
             Arc::new(GameLiftPlacer::new(
                 aws_sdk_gamelift::Client::new(&sdk),
                 target,
-                fingerprint,
+                certificates,
             ))
         }
     };
