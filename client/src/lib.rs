@@ -25,8 +25,8 @@ pub mod tls;
 
 pub use interp::{RenderPlayer, RenderWorld, interpolate};
 pub use session::{
-    CLIENT_CLOSE, ClientOptions, CloseReason, ConnectError, SendError, Session, SessionStats,
-    client_config, connect, resume,
+    CLIENT_CLOSE, ClientOptions, CloseReason, ConnectError, DatagramCounters, SendError, Session,
+    SessionStats, client_config, connect, resume,
 };
 pub use state::{ClientState, SnapshotCounters, SnapshotOutcome};
 pub use tls::PinnedCertVerifier;
