@@ -4,6 +4,7 @@
 //! Run it with `cargo bench -p server --bench session` (options after `--`:
 //! `--players 16,64,256`, `--search 512,1024,1536,2048`, `--seconds 5`,
 //! `--client-threads 2`, `--ramp-us 2000`). Loopback only; every run stops by itself.
+//! `SESSION_BENCH_DEBUG=1` prints, per run, how the bots' sessions ended (by reason).
 //!
 //! **What runs.** For each player count N: a child process runs the server, one
 //! [`server::shell::Shell`] per 64 players (a match holds at most
@@ -331,6 +332,20 @@ fn measure(n: usize, kind: Kind, opts: &Opts, mode: Mode) -> anyhow::Result<Side
     let cb = client_totals(&load, bare);
     if !bare {
         full_sizes.extend(full_snapshot_sizes(&load));
+    }
+    if std::env::var_os("SESSION_BENCH_DEBUG").is_some() {
+        let mut reasons = std::collections::BTreeMap::<String, usize>::new();
+        for s in load.sessions.lock().expect("not poisoned").iter() {
+            let st = s.stats();
+            let key = format!(
+                "close={:?} world={} got_dgrams={}",
+                s.close_reason(),
+                s.latest_world().is_some(),
+                st.datagrams.received > 0
+            );
+            *reasons.entry(key).or_default() += 1;
+        }
+        eprintln!("{reasons:#?}");
     }
     let connected = load.connected.load(std::sync::atomic::Ordering::Relaxed);
     let errors = load.failed.lock().expect("not poisoned").clone();
