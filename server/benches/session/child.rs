@@ -126,6 +126,13 @@ fn commands() -> mpsc::UnboundedReceiver<String> {
     rx
 }
 
+/// Lets every endpoint driver and loop run a few times before the baseline memory is
+/// read, so that their one-off buffers (quinn allocates its receive buffers on the first
+/// poll) count as fixed cost, not as the first players' memory.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
 fn say(value: &impl Serialize) {
     println!(
         "{}",
@@ -195,6 +202,7 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
         handles.push(handle);
         metrics.push(m);
     }
+    settle().await;
     say(&Ready {
         targets,
         rss_kib: procfs::rss_kib(),
@@ -267,6 +275,7 @@ async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()>
         tasks.spawn(send_loop(conns, counters.clone(), payload.clone(), hz));
         endpoints.push(endpoint);
     }
+    settle().await;
     say(&Ready {
         targets,
         rss_kib: procfs::rss_kib(),

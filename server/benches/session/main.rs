@@ -392,6 +392,12 @@ impl Row {
     fn delta_share(&self) -> f64 {
         self.shell.mean_datagram() / self.shell.mean_full().max(1.0)
     }
+    /// Every bot connected and received at least 95% of the tick rate.
+    fn delivered(&self) -> bool {
+        let s = &self.shell;
+        s.connected == self.n && s.snapshots_per_s() / s.players() >= 0.95 * f64::from(TICK_HZ)
+    }
+
     /// Why this count is not sustained on one core at 30 Hz, if it is not.
     fn unsustained(&self) -> Option<String> {
         let s = &self.shell;
@@ -627,9 +633,11 @@ fn targets(rows: &[Row], most: Option<usize>, first_failure: Option<(usize, Stri
         ratios.join(", "),
         verdict(worst <= 1.3)
     );
+    // Only from runs where every bot connected and got its snapshots: a starved run
+    // spends less CPU per player because it does less.
     let best = rows
         .iter()
-        .filter(|r| r.n >= 256)
+        .filter(|r| r.n >= 256 && r.delivered())
         .map(|r| r.shell.cpu_us_per_player_s())
         .fold(f64::MAX, f64::min);
     let extrapolated = if best < f64::MAX { 1e6 / best } else { 0.0 };
