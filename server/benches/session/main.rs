@@ -155,7 +155,7 @@ impl Drop for Proc {
 /// Players split into shells of at most 64.
 fn shells(n: usize) -> Vec<usize> {
     let mut sizes = vec![MAX_PLAYERS; n / MAX_PLAYERS];
-    if n % MAX_PLAYERS != 0 {
+    if !n.is_multiple_of(MAX_PLAYERS) {
         sizes.push(n % MAX_PLAYERS);
     }
     sizes
@@ -653,8 +653,20 @@ fn targets(rows: &[Row], most: Option<usize>, first_failure: Option<(usize, Stri
         .iter()
         .map(|r| r.shell.rss_per_player_kib)
         .fold(0.0, f64::max);
+    // The fixed part (allocator and runtime growth once traffic flows) weighs most on
+    // small N: the slope between the smallest and the largest fully delivered run is
+    // what one more player costs.
+    let delivered: Vec<&Row> = rows.iter().filter(|r| r.delivered()).collect();
+    let marginal = match (delivered.first(), delivered.last()) {
+        (Some(a), Some(b)) if b.n > a.n => {
+            let total = |r: &Row| r.shell.rss_per_player_kib * r.n as f64;
+            Some((total(b) - total(a)) / (b.n - a.n) as f64)
+        }
+        _ => None,
+    };
     println!(
-        "- RSS <= 64 KiB per connected player: worst {worst_rss:.1} KiB, {}",
+        "- RSS <= 64 KiB per connected player: worst {worst_rss:.1} KiB (RSS growth / N), marginal {}; {}",
+        marginal.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1} KiB per player")),
         verdict(worst_rss <= 64.0)
     );
     let worst_delta = rows.iter().map(Row::delta_share).fold(0.0, f64::max);
