@@ -27,8 +27,8 @@ pub mod tls;
 pub use interp::{RenderPlayer, RenderWorld, interpolate};
 pub use matchmaking::{Matchmaking, MatchmakingError};
 pub use session::{
-    CLIENT_CLOSE, ClientOptions, CloseReason, ConnectError, SendError, Session, SessionStats,
-    client_config, connect, resume,
+    CLIENT_CLOSE, ClientOptions, CloseReason, ConnectError, DatagramCounters, SendError, Session,
+    SessionStats, client_config, connect, resume,
 };
 pub use state::{ClientState, SnapshotCounters, SnapshotOutcome};
 pub use tls::PinnedCertVerifier;
