@@ -551,6 +551,7 @@ return {
   })),
   errors: q(".error").filter((e) => !e.hidden).map((e) => e.textContent),
   mode_options: q("#mode-select option").map((o) => o.value),
+  search: window.location.search,
 };
 "##;
 
@@ -729,6 +730,59 @@ async fn the_page_shows_leaderboards_profile_and_live_matchmaking() {
         .await;
     assert!(page["stats_refreshes"].as_u64().unwrap() > refreshes);
     assert_eq!(stats_row(&page, "squads")["tickets"], "4");
+
+    // The form: another player on the global board, without reloading the page.
+    session
+        .execute(
+            r#"document.getElementById("player-input").value = "ana";
+               document.getElementById("mode-select").value = "";
+               document.getElementById("controls").requestSubmit();"#,
+        )
+        .await;
+    let page = session
+        .wait_for("ana's profile on the global board", |p| {
+            let s = &p["states"];
+            s["top"] == "ready"
+                && s["around"] == "ready"
+                && s["profile"] == "ready"
+                && s["matches"] == "empty"
+                && p["profile_name"] == "Ana"
+                && p["around"][0]["player"] == "ana"
+        })
+        .await;
+    assert_eq!(page["search"], "?player=ana&limit=5&radius=1&refresh=1");
+    assert_eq!(page["profile"]["board"], "all modes");
+    assert_eq!(page["profile"]["rating"], "1612 ± 85");
+    assert_eq!(page["profile"]["games"], "30");
+    // The global board's scores (100 below duel's in this data).
+    assert_eq!(
+        column(&page["top"], "rating"),
+        ["1612", "1550", "1489", "1423", "1391"]
+    );
+    assert_eq!(column(&page["around"], "player"), ["ana", "ben"]);
+    assert_eq!(page["matches"], json!([]));
+
+    // An unknown player: the profile says so, the rest of the page still works.
+    session
+        .execute(
+            r#"document.getElementById("player-input").value = "nobody";
+               document.getElementById("controls").requestSubmit();"#,
+        )
+        .await;
+    let page = session
+        .wait_for("that there is no player nobody", |p| {
+            p["states"]["profile"] == "error" && p["states"]["around"] == "empty"
+        })
+        .await;
+    assert!(
+        page["errors"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("No player nobody.")),
+        "{page:#}"
+    );
+    assert_eq!(page["around_note"], "Not ranked on this board yet.");
+    assert_eq!(page["states"]["top"], "ready");
 
     session.close().await;
     drop(driver);

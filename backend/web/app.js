@@ -159,23 +159,33 @@
 
   // --- sections ------------------------------------------------------------------------
 
-  async function loadTop() {
+  // Bumped on every "Show": an answer to an older request is dropped, so a slow reply
+  // never overwrites a newer player's data.
+  let generation = 0;
+  const stale = (gen) => gen !== generation;
+
+  async function loadTop(gen) {
     const s = section("top");
     s.setState("loading");
     s.root.querySelector(".board").textContent = "(" + boardText({ mode: settings.mode }) + ")";
     try {
       const page = await get("/v1/leaderboards/top", { ...boardQuery(), limit: settings.limit });
+      if (stale(gen)) {
+        return;
+      }
       s.clearError();
       leaderboardRows(s.body, page.entries);
       s.note.textContent = page.total_players + " ranked players";
       s.setState(page.entries.length ? "ready" : "empty");
     } catch (e) {
-      s.body.replaceChildren();
-      s.fail(e);
+      if (!stale(gen)) {
+        s.body.replaceChildren();
+        s.fail(e);
+      }
     }
   }
 
-  async function loadAround() {
+  async function loadAround(gen) {
     const s = section("around");
     s.root.querySelector(".who").textContent = settings.player || "a player";
     if (!settings.player) {
@@ -188,6 +198,9 @@
     try {
       const page = await get("/v1/leaderboards/around/" + pid(settings.player),
         { ...boardQuery(), radius: settings.radius });
+      if (stale(gen)) {
+        return;
+      }
       s.clearError();
       leaderboardRows(s.body, page.entries);
       const me = page.entries.find((e) => e.player_id === settings.player);
@@ -196,13 +209,15 @@
         : "Not ranked on this board yet.";
       s.setState(page.entries.length ? "ready" : "empty");
     } catch (e) {
-      s.body.replaceChildren();
-      s.note.textContent = "";
-      s.fail(e);
+      if (!stale(gen)) {
+        s.body.replaceChildren();
+        s.note.textContent = "";
+        s.fail(e);
+      }
     }
   }
 
-  async function loadProfile() {
+  async function loadProfile(gen) {
     const s = section("profile");
     const name = s.root.querySelector(".name");
     const dl = s.root.querySelector("dl");
@@ -215,6 +230,9 @@
     s.setState("loading");
     try {
       const p = await get("/v1/players/" + pid(settings.player) + "/profile");
+      if (stale(gen)) {
+        return;
+      }
       s.clearError();
       name.replaceChildren(
         el("span", { class: "display-name" }, p.display_name || p.player_id),
@@ -240,13 +258,15 @@
       ]));
       s.setState("ready");
     } catch (e) {
-      name.textContent = "";
-      dl.replaceChildren();
-      s.fail(e.status === 404 ? new Error("No player " + settings.player + ".") : e);
+      if (!stale(gen)) {
+        name.textContent = "";
+        dl.replaceChildren();
+        s.fail(e.status === 404 ? new Error("No player " + settings.player + ".") : e);
+      }
     }
   }
 
-  async function loadMatches() {
+  async function loadMatches(gen) {
     const s = section("matches");
     if (!settings.player) {
       s.body.replaceChildren();
@@ -258,6 +278,9 @@
     try {
       const r = await get("/v1/players/" + pid(settings.player) + "/matches",
         { limit: settings.matches });
+      if (stale(gen)) {
+        return;
+      }
       s.clearError();
       s.body.replaceChildren(...r.matches.map((m) => el("tr", {
         "data-match": m.match_id,
@@ -272,8 +295,10 @@
       s.note.textContent = r.matches.length ? "" : "No matches yet.";
       s.setState(r.matches.length ? "ready" : "empty");
     } catch (e) {
-      s.body.replaceChildren();
-      s.fail(e.status === 404 ? new Error("No player " + settings.player + ".") : e);
+      if (!stale(gen)) {
+        s.body.replaceChildren();
+        s.fail(e.status === 404 ? new Error("No player " + settings.player + ".") : e);
+      }
     }
   }
 
@@ -320,7 +345,9 @@
   }
 
   function loadPlayer() {
-    return Promise.all([loadTop(), loadAround(), loadProfile(), loadMatches()]);
+    generation += 1;
+    const gen = generation;
+    return Promise.all([loadTop(gen), loadAround(gen), loadProfile(gen), loadMatches(gen)]);
   }
 
   function start() {
