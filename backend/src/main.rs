@@ -10,7 +10,9 @@
 //! `dev-token` mints a bearer token for local use.
 //! AWS clients come from `aws-config`, so `AWS_ENDPOINT_URL*` point them elsewhere.
 //!
-//! **What it is not (yet):** queue placement (StartGameSessionPlacement) and the web page.
+//! `serve` also serves the web page (`backend/web/`, see [`backend::http::web`]) at `/`.
+//!
+//! **What it is not (yet):** queue placement (StartGameSessionPlacement).
 //!
 //! With the embedded stores, `--data-dir D` holds `D/queue`, `D/profiles` and
 //! `D/rankings`; each is locked by the process that opens it, so `send-result` cannot
