@@ -59,7 +59,7 @@ pub enum MatchmakingError {
         /// The ticket id.
         id: String,
         /// Its final state.
-        state: TicketState,
+        state: Box<TicketState>,
     },
     /// [`Matchmaking::wait_for_match`]'s own limit passed while the ticket was still open.
     #[error("ticket {0} still open after the wait")]
@@ -227,7 +227,7 @@ impl Matchmaking {
                     state if state.is_final() => {
                         return Err(MatchmakingError::NoMatch {
                             id: id.to_owned(),
-                            state,
+                            state: Box::new(state),
                         });
                     }
                     _ => {}

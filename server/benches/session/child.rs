@@ -188,6 +188,7 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
             game,
             tick: TickMode::Realtime,
             linger: Duration::from_secs(1),
+            teams: Default::default(),
         };
         let m = Metrics::new();
         m.keep_tick_durations();
