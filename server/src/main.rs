@@ -37,7 +37,7 @@ use clap::{Parser, ValueEnum};
 use gamelift_server_sdk::sdk5::GameSession;
 use gamelift_server_sdk::{GameLiftServer, ProcessHandler, ProcessParameters, SdkError};
 use protocol::result::{Keyring, MatchResult, PlayerResult};
-use protocol::sdk5::{DescribePlayerSessions, ServiceErrorKind};
+use protocol::sdk5::{DescribePlayerSessions, MatchmakerData, ServiceErrorKind};
 use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics, admin_router};
 use server::net::{NetConfig, TlsIdentity};
@@ -162,10 +162,17 @@ impl PlayerSessions for SdkPlayerSessions {
 
 /// Team index by player id from the game session's matchmaker data (FlexMatch's format:
 /// `teams[i].players[j].playerId`), and the number of teams; empty when there is none.
+///
+/// FlexMatch fills `MatchmakerData`; a matchmaker that places with CreateGameSession
+/// (ours) cannot, and puts the same document in `GameSessionData` instead, which is read
+/// when `MatchmakerData` is empty (and ignored if it is some other document).
 fn matchmaker_teams(session: &GameSession) -> (HashMap<String, u8>, u8) {
     let data = match session.matchmaker_data() {
         Ok(Some(data)) => data,
-        Ok(None) => return (HashMap::new(), 0),
+        Ok(None) => match MatchmakerData::parse_optional(&session.game_session_data) {
+            Ok(Some(data)) if !data.teams.is_empty() => data,
+            _ => return (HashMap::new(), 0),
+        },
         Err(error) => {
             tracing::warn!(%error, "matchmaker data ignored: not FlexMatch's format");
             return (HashMap::new(), 0);
@@ -741,6 +748,16 @@ mod tests {
         // One team holding everyone (a free-for-all rule set), or one team per player.
         assert_eq!(match_config(&session("", 4), 30, 1).params.teams, 0);
         assert_eq!(match_config(&session("", 2), 30, 2).params.teams, 0);
+    }
+
+    #[test]
+    fn without_matchmaker_data_the_game_session_data_is_read() {
+        let mut gs = session("", 4);
+        gs.game_session_data = TWO_TEAMS.to_owned();
+        let (teams, count) = matchmaker_teams(&gs);
+        assert_eq!((teams["bob"], teams["dave"], count), (0, 1, 2));
+        gs.game_session_data = "{\"map\":\"harbor\"}".to_owned();
+        assert_eq!(matchmaker_teams(&gs).1, 0, "another document places nobody");
     }
 
     #[test]
