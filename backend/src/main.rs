@@ -312,6 +312,16 @@ struct ServeArgs {
     /// game server of the fleet presents.
     #[arg(long, env = "FLEET_CERTIFICATE_SHA256", conflicts_with = "tls_secret")]
     fleet_certificate_sha256: Option<protocol::http::CertificateFingerprint>,
+    /// Also consume match results in this process, sharing its stores (the embedded
+    /// stores take one process); with `--spool-dir`, from local session servers. Needs
+    /// the result keys (`--keyring`).
+    #[arg(long)]
+    consume: bool,
+    /// The season results count for (with `--consume`).
+    #[arg(long, env = "SEASON")]
+    season: Option<String>,
+    #[command(flatten)]
+    keys: KeyArgs,
     #[command(flatten)]
     stores: StoreArgs,
 }
@@ -324,6 +334,10 @@ struct DevTokenArgs {
     /// Validity, in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl_secs: u64,
+    /// Mint tokens for `<player>-000` … `<player>-<count - 1>` instead, one
+    /// `player_id token` line each (what the `players` bots read).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    count: Option<u32>,
     #[command(flatten)]
     jwt: JwtArgs,
 }
@@ -620,16 +634,28 @@ fn dev_token(args: &DevTokenArgs) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .context("the system clock is before 1970")?
         .as_secs();
-    let token = backend::http::auth::mint_dev_token(
-        &key,
-        &args.player,
-        now,
-        Duration::from_secs(args.ttl_secs),
-        args.jwt.jwt_issuer.as_deref(),
-        args.jwt.jwt_audience.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    println!("{token}");
+    let mint = |player: &str| {
+        backend::http::auth::mint_dev_token(
+            &key,
+            player,
+            now,
+            Duration::from_secs(args.ttl_secs),
+            args.jwt.jwt_issuer.as_deref(),
+            args.jwt.jwt_audience.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))
+    };
+    match args.count {
+        None => println!("{}", mint(&args.player)?),
+        Some(count) => {
+            let mut out = std::io::stdout().lock();
+            for i in 0..count {
+                let player = format!("{}-{i:03}", args.player);
+                protocol::http::validate_player_id(&player).context("--player with --count")?;
+                writeln!(out, "{player} {}", mint(&player)?)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -711,10 +737,48 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding --admin-listen {}", args.admin_listen))?;
 
     let clock = Clock::system();
-    let metrics = ApiMetrics::new();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
+    };
+    // The consumer, in this process when asked: it shares the stores the API reads.
+    let mut consumer_tasks = tokio::task::JoinSet::new();
+    let metrics = if args.consume {
+        let counters = Arc::new(Counters::default());
+        let queue = open_queue(&args.stores).await?;
+        if let Some(dir) = &args.stores.spool_dir {
+            let pass = spool::ingest_once(dir, &*queue)
+                .await
+                .with_context(|| format!("ingesting the spool {}", dir.display()))?;
+            tracing::info!(?pass, "spool ingested at start");
+            consumer_tasks.spawn(spool::run(dir.clone(), Arc::clone(&queue), stop_rx.clone()));
+        }
+        let pipeline = Arc::new(Pipeline {
+            keyring: keyring(&args.keys)?,
+            profiles: Arc::clone(&profiles),
+            rankings: Arc::clone(&rankings),
+            blobs: open_blobs(&args.stores).await?,
+            season: args.season.clone(),
+            hook: None,
+        });
+        let loop_counters = Arc::clone(&counters);
+        let until = stopped(stop_rx.clone());
+        consumer_tasks.spawn(async move {
+            if let Err(error) = consumer::run(
+                queue,
+                pipeline,
+                ConsumerConfig::default(),
+                loop_counters,
+                until,
+            )
+            .await
+            {
+                tracing::error!(%error, "the result consumer stopped");
+            }
+        });
+        ApiMetrics::with_consumer(counters)
+    } else {
+        ApiMetrics::new()
     };
     let (handle, driver) = http::spawn_matchmaker(
         matchmaker,
@@ -764,5 +828,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     let _ = driver.await;
+    // The consumer finishes the batches in hand; the spool stops between passes.
+    while consumer_tasks.join_next().await.is_some() {}
     Ok(())
 }

@@ -198,6 +198,36 @@ impl Matchmaking {
         .await
     }
 
+    /// A plain `GET` of any URL as text (no token sent): for the run's summary, which
+    /// reads the backend's Prometheus counters from its admin port.
+    ///
+    /// # Errors
+    ///
+    /// A transport failure or a non-2xx answer.
+    pub async fn get_text(&self, url: &str) -> Result<String, MatchmakingError> {
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|_| MatchmakingError::BadUrl(url.to_owned()))?;
+        let response = self
+            .http
+            .get(uri)
+            .await
+            .map_err(|e| MatchmakingError::Transport(e.to_string()))?;
+        let status = response.status();
+        let bytes = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| MatchmakingError::Transport(e.to_string()))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(MatchmakingError::Unexpected {
+                status: status.as_u16(),
+                detail: "not a success".to_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// `GET /v1/matchmaking/stats`: players searching and median wait per mode.
     ///
     /// # Errors

@@ -44,6 +44,16 @@ struct Args {
     /// Seconds between summary lines (0: none).
     #[arg(long, default_value_t = 2)]
     summary_secs: u64,
+    /// The backend's Prometheus endpoint (`http://127.0.0.1:9090/metrics`), for the
+    /// results it applied.
+    #[arg(long)]
+    backend_metrics: Option<String>,
+}
+
+/// The value of `name` in a Prometheus text exposition.
+fn metric(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 #[derive(Default)]
@@ -144,7 +154,12 @@ async fn run_bot(
     }
 }
 
-fn summary(counts: &Counts, bots: usize, stats: Option<&MatchmakingStats>) -> String {
+fn summary(
+    counts: &Counts,
+    bots: usize,
+    stats: Option<&MatchmakingStats>,
+    applied: Option<u64>,
+) -> String {
     let mut line = format!(
         "players {bots}: searching {} | in a match {} | games finished {} | no match {} | errors {}",
         counts.searching.load(Ordering::Relaxed),
@@ -153,6 +168,9 @@ fn summary(counts: &Counts, bots: usize, stats: Option<&MatchmakingStats>) -> St
         counts.no_match.load(Ordering::Relaxed),
         counts.errors.load(Ordering::Relaxed),
     );
+    if let Some(applied) = applied {
+        line.push_str(&format!(" | results applied {applied}"));
+    }
     if let Some(stats) = stats {
         for m in &stats.modes {
             line.push_str(&format!(
@@ -226,7 +244,15 @@ async fn main() -> anyhow::Result<()> {
         tokio::select! {
             _ = every.tick(), if args.summary_secs > 0 => {
                 let stats = observer.stats().await.ok();
-                println!("{}", summary(&counts, n, stats.as_ref()));
+                let applied = match &args.backend_metrics {
+                    Some(url) => observer
+                        .get_text(url)
+                        .await
+                        .ok()
+                        .and_then(|t| metric(&t, "backend_results_applied_total")),
+                    None => None,
+                };
+                println!("{}", summary(&counts, n, stats.as_ref(), applied));
             }
             done = tasks.join_next() => if done.is_none() { break },
             _ = tokio::signal::ctrl_c() => break,
@@ -234,6 +260,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     tasks.shutdown().await;
-    println!("{}", summary(&counts, n, None));
+    println!("{}", summary(&counts, n, None, None));
     Ok(())
 }
