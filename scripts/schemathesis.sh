@@ -46,6 +46,8 @@ done
 
 TOKEN="$("$BACKEND" dev-token --player p-1 --jwt-hmac-key "$KEY")"
 echo "==> schemathesis against http://$API"
+# Run from the temporary folder: schemathesis keeps a cache in its working directory.
+cd "$DATA"
 "$VENV/bin/schemathesis" run "http://$API/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --checks not_a_server_error \

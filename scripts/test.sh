@@ -3,15 +3,19 @@
 #
 #   scripts/test.sh [--no-lint] [ARGS...]
 #
-# 1. Installs what is missing, idempotently: redis-server (Debian package) and moto's
-#    server (PyPI, pinned, in a virtualenv under the ignored .local/ folder).
+# 1. Installs what is missing, idempotently: redis-server, chromium and chromedriver
+#    (Debian packages) and moto's server (PyPI, pinned, in a virtualenv under the ignored
+#    .local/ folder).
 # 2. Starts redis-server, a 3-node Redis Cluster (three more redis-servers, masters
 #    only) and moto's server on free loopback ports and exports the environment the
 #    tests read (REDIS_URL, REDIS_CLUSTER_URLS, AWS_ENDPOINT_URL, MOTO_URL, AWS_REGION,
-#    dummy credentials; see `tests/src/lib.rs`).
+#    dummy credentials; see `tests/src/lib.rs`), and GLS_REQUIRE_CHROMIUM=1 so that the
+#    web page test fails rather than skips without Chromium.
 # 3. Runs cargo fmt --check, clippy -D warnings, the protocol crate's dependency rule,
-#    the whole workspace suite (cargo nextest if installed, else cargo test) and the doc
-#    tests.
+#    the whole workspace suite (cargo nextest if installed, else cargo test), the doc
+#    tests, and (when the backend is tested) scripts/schemathesis.sh: schemathesis from
+#    PyPI, pinned, in its own virtualenv under .local/, over the backend's OpenAPI
+#    document, failing on any 5xx.
 # 4. Stops every server on any exit. Server logs are in .local/run/*.log.
 #
 # ARGS go to the test runner, e.g. `scripts/test.sh -p protocol` or a test-name filter.
@@ -318,6 +322,17 @@ else
     echo "    installed: $(redis-server --version | head -n 1)"
 fi
 
+section "install: chromium and chromedriver (Debian packages, for the web page test)"
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    echo "    present: $(chromium --version 2>/dev/null | head -n 1)"
+else
+    apt_install chromium chromium-driver
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        die "apt-get installed chromium and chromium-driver but chromium/chromedriver are not on PATH"
+    fi
+    echo "    installed: $(chromium --version 2>/dev/null | head -n 1)"
+fi
+
 section "install: moto[server]==$MOTO_VERSION (virtualenv .local/venv)"
 mkdir -p "$RUN_DIR"
 venv_moto_version() {
@@ -446,6 +461,8 @@ export AWS_DEFAULT_REGION="$AWS_REGION"
 export AWS_ACCESS_KEY_ID="testing"
 export AWS_SECRET_ACCESS_KEY="testing"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# The web page test (backend/tests/web_page.rs) fails rather than skips without Chromium.
+export GLS_REQUIRE_CHROMIUM=1
 echo "    REDIS_URL=$REDIS_URL"
 echo "    REDIS_CLUSTER_URLS=$REDIS_CLUSTER_URLS"
 echo "    AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL (MOTO_URL)"
@@ -488,6 +505,12 @@ TESTS_RAN=1
 DOC_CMD=(cargo test "${WORKSPACE_ARGS[@]}" --doc --locked "${DOC_ARGS[@]}")
 section "test: ${DOC_CMD[*]}"
 "${DOC_CMD[@]}" 2>&1 | tee "$RUN_DIR/doctests.log"
+
+# Issue 6: a property-based run over the backend's OpenAPI document finds no 5xx.
+if ((!SELECTS_PACKAGES)) || printf '%s\n' "${DOC_ARGS[@]}" | grep -qxE -- '(-p|--package=)?backend'; then
+    section "test: scripts/schemathesis.sh (no 5xx from the backend's HTTP API)"
+    scripts/schemathesis.sh
+fi
 
 # One plain closing line with the totals of both runs, so CI's log ends on the real count
 # rather than on whichever crate's doc tests happened to run last.

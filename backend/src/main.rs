@@ -10,7 +10,9 @@
 //! `dev-token` mints a bearer token for local use.
 //! AWS clients come from `aws-config`, so `AWS_ENDPOINT_URL*` point them elsewhere.
 //!
-//! **What it is not (yet):** queue placement (StartGameSessionPlacement) and the web page.
+//! `serve` also serves the web page (`backend/web/`, see [`backend::http::web`]) at `/`.
+//!
+//! **What it is not (yet):** queue placement (StartGameSessionPlacement).
 //!
 //! With the embedded stores, `--data-dir D` holds `D/queue`, `D/profiles` and
 //! `D/rankings`; each is locked by the process that opens it, so `send-result` cannot
@@ -301,10 +303,25 @@ struct ServeArgs {
     /// The GameLift alias to place on (with `--placer gamelift`).
     #[arg(long, env = "GAMELIFT_ALIAS_ID")]
     alias_id: Option<String>,
-    /// SHA-256 (64 hex digits) of the fleet's game-server TLS certificate, handed to
-    /// players to pin (with `--placer gamelift`).
-    #[arg(long, env = "FLEET_CERTIFICATE_SHA256")]
+    /// The secret the session servers derive their TLS certificates from (their
+    /// `--tls-secret`); players get each game session's derived fingerprint to pin
+    /// (with `--placer gamelift`).
+    #[arg(long, env = "GLS_TLS_SECRET", hide_env_values = true)]
+    tls_secret: Option<String>,
+    /// Instead of `--tls-secret`: SHA-256 (64 hex digits) of the one certificate every
+    /// game server of the fleet presents.
+    #[arg(long, env = "FLEET_CERTIFICATE_SHA256", conflicts_with = "tls_secret")]
     fleet_certificate_sha256: Option<protocol::http::CertificateFingerprint>,
+    /// Also consume match results in this process, sharing its stores (the embedded
+    /// stores take one process); with `--spool-dir`, from local session servers. Needs
+    /// the result keys (`--keyring`).
+    #[arg(long)]
+    consume: bool,
+    /// The season results count for (with `--consume`).
+    #[arg(long, env = "SEASON")]
+    season: Option<String>,
+    #[command(flatten)]
+    keys: KeyArgs,
     #[command(flatten)]
     stores: StoreArgs,
 }
@@ -317,6 +334,10 @@ struct DevTokenArgs {
     /// Validity, in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl_secs: u64,
+    /// Mint tokens for `<player>-000` … `<player>-<count - 1>` instead, one
+    /// `player_id token` line each (what the `players` bots read).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    count: Option<u32>,
     #[command(flatten)]
     jwt: JwtArgs,
 }
@@ -613,16 +634,28 @@ fn dev_token(args: &DevTokenArgs) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .context("the system clock is before 1970")?
         .as_secs();
-    let token = backend::http::auth::mint_dev_token(
-        &key,
-        &args.player,
-        now,
-        Duration::from_secs(args.ttl_secs),
-        args.jwt.jwt_issuer.as_deref(),
-        args.jwt.jwt_audience.as_deref(),
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    println!("{token}");
+    let mint = |player: &str| {
+        backend::http::auth::mint_dev_token(
+            &key,
+            player,
+            now,
+            Duration::from_secs(args.ttl_secs),
+            args.jwt.jwt_issuer.as_deref(),
+            args.jwt.jwt_audience.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))
+    };
+    match args.count {
+        None => println!("{}", mint(&args.player)?),
+        Some(count) => {
+            let mut out = std::io::stdout().lock();
+            for i in 0..count {
+                let player = format!("{}-{i:03}", args.player);
+                protocol::http::validate_player_id(&player).context("--player with --count")?;
+                writeln!(out, "{player} {}", mint(&player)?)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -675,20 +708,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..DevPlacer::default()
         }),
         PlacerKind::Gamelift => {
-            use backend::placement::{GameLiftPlacer, Target};
+            use backend::placement::{Certificates, GameLiftPlacer, Target};
             let target = match (&args.fleet_id, &args.alias_id) {
                 (Some(fleet), _) => Target::Fleet(fleet.clone()),
                 (None, Some(alias)) => Target::Alias(alias.clone()),
                 (None, None) => bail!("--placer gamelift needs --fleet-id or --alias-id"),
             };
-            let Some(fingerprint) = args.fleet_certificate_sha256 else {
-                bail!("--placer gamelift needs --fleet-certificate-sha256");
+            let certificates = match (&args.tls_secret, args.fleet_certificate_sha256) {
+                (Some(secret), _) if !secret.is_empty() => {
+                    Certificates::Derived(secret.as_bytes().to_vec())
+                }
+                (_, Some(fingerprint)) => Certificates::Fixed(fingerprint),
+                _ => bail!("--placer gamelift needs --tls-secret or --fleet-certificate-sha256"),
             };
             let sdk = sdk_config().await?;
             Arc::new(GameLiftPlacer::new(
                 aws_sdk_gamelift::Client::new(&sdk),
                 target,
-                fingerprint,
+                certificates,
             ))
         }
     };
@@ -700,10 +737,48 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding --admin-listen {}", args.admin_listen))?;
 
     let clock = Clock::system();
-    let metrics = ApiMetrics::new();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
+    };
+    // The consumer, in this process when asked: it shares the stores the API reads.
+    let mut consumer_tasks = tokio::task::JoinSet::new();
+    let metrics = if args.consume {
+        let counters = Arc::new(Counters::default());
+        let queue = open_queue(&args.stores).await?;
+        if let Some(dir) = &args.stores.spool_dir {
+            let pass = spool::ingest_once(dir, &*queue)
+                .await
+                .with_context(|| format!("ingesting the spool {}", dir.display()))?;
+            tracing::info!(?pass, "spool ingested at start");
+            consumer_tasks.spawn(spool::run(dir.clone(), Arc::clone(&queue), stop_rx.clone()));
+        }
+        let pipeline = Arc::new(Pipeline {
+            keyring: keyring(&args.keys)?,
+            profiles: Arc::clone(&profiles),
+            rankings: Arc::clone(&rankings),
+            blobs: open_blobs(&args.stores).await?,
+            season: args.season.clone(),
+            hook: None,
+        });
+        let loop_counters = Arc::clone(&counters);
+        let until = stopped(stop_rx.clone());
+        consumer_tasks.spawn(async move {
+            if let Err(error) = consumer::run(
+                queue,
+                pipeline,
+                ConsumerConfig::default(),
+                loop_counters,
+                until,
+            )
+            .await
+            {
+                tracing::error!(%error, "the result consumer stopped");
+            }
+        });
+        ApiMetrics::with_consumer(counters)
+    } else {
+        ApiMetrics::new()
     };
     let (handle, driver) = http::spawn_matchmaker(
         matchmaker,
@@ -753,5 +828,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     let _ = driver.await;
+    // The consumer finishes the batches in hand; the spool stops between passes.
+    while consumer_tasks.join_next().await.is_some() {}
     Ok(())
 }

@@ -115,6 +115,16 @@ pub struct BotOutcome {
 /// session ends (normally after `MatchEnded` and the server's `Disconnect`) or `limit`
 /// passes (then it leaves).
 pub async fn play(session: Session, input_interval: Duration, limit: Duration) -> BotOutcome {
+    play_shared(&session, input_interval, limit).await
+}
+
+/// [`play`] on a borrowed session, so that a load generator can read
+/// [`Session::stats`] while the bot plays (the session stays open until it is dropped).
+pub async fn play_shared(
+    session: &Session,
+    input_interval: Duration,
+    limit: Duration,
+) -> BotOutcome {
     let me = session.player();
     let deadline = tokio::time::Instant::now() + limit;
     let mut tick = tokio::time::interval(input_interval);

@@ -19,14 +19,16 @@
 pub mod bot;
 pub mod cli;
 pub mod interp;
+pub mod matchmaking;
 pub mod session;
 pub mod state;
 pub mod tls;
 
 pub use interp::{RenderPlayer, RenderWorld, interpolate};
+pub use matchmaking::{Matchmaking, MatchmakingError};
 pub use session::{
-    CLIENT_CLOSE, ClientOptions, CloseReason, ConnectError, SendError, Session, SessionStats,
-    client_config, connect, resume,
+    CLIENT_CLOSE, ClientOptions, CloseReason, ConnectError, DatagramCounters, SendError, Session,
+    SessionStats, client_config, connect, resume,
 };
 pub use state::{ClientState, SnapshotCounters, SnapshotOutcome};
 pub use tls::PinnedCertVerifier;

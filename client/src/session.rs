@@ -11,6 +11,7 @@
 //! no prediction; and no GameLift player-gateway socket wrapper.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -169,12 +170,59 @@ pub struct SessionStats {
     pub rtt: Duration,
     /// quinn's connection statistics (UDP bytes and datagrams in and out, frames, path).
     pub quic: quinn::ConnectionStats,
+    /// Application datagrams (inputs and acks out, snapshots in) and their payload bytes.
+    pub datagrams: DatagramCounters,
+}
+
+/// Application datagrams a session sent and received: payload bytes, without QUIC's
+/// framing, so a load test can tell snapshot sizes from transport overhead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DatagramCounters {
+    /// Datagrams handed to quinn (`Inputs` and `Ack`).
+    pub sent: u64,
+    /// Their payload bytes.
+    pub bytes_sent: u64,
+    /// Datagrams received (snapshots, whether applied or not).
+    pub received: u64,
+    /// Their payload bytes.
+    pub bytes_received: u64,
+}
+
+/// The live counters behind [`DatagramCounters`].
+#[derive(Default)]
+struct DatagramTally {
+    sent: AtomicU64,
+    bytes_sent: AtomicU64,
+    received: AtomicU64,
+    bytes_received: AtomicU64,
+}
+
+impl DatagramTally {
+    fn sent(&self, len: usize) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.bytes_sent.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    fn received(&self, len: usize) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+        self.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> DatagramCounters {
+        DatagramCounters {
+            sent: self.sent.load(Ordering::Relaxed),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            received: self.received.load(Ordering::Relaxed),
+            bytes_received: self.bytes_received.load(Ordering::Relaxed),
+        }
+    }
 }
 
 struct Shared {
     state: Mutex<ClientState>,
     /// The reason from a received `Disconnect`, or a protocol violation found locally.
     reason: Mutex<Option<CloseReason>>,
+    datagrams: DatagramTally,
 }
 
 impl Shared {
@@ -465,6 +513,7 @@ async fn admit(
     let shared = Arc::new(Shared {
         state: Mutex::new(ClientState::new(opts.redundancy, opts.history)),
         reason: Mutex::new(None),
+        datagrams: DatagramTally::default(),
     });
     let (event_tx, events) = mpsc::channel(opts.event_buffer.max(1));
     let (tick_tx, ticks) = watch::channel(None);
@@ -532,6 +581,7 @@ async fn datagram_task(
     ticks: watch::Sender<Option<u32>>,
 ) {
     while let Ok(bytes) = conn.read_datagram().await {
+        shared.datagrams.received(bytes.len());
         let snapshot = match decode_datagram::<ServerMessage>(&bytes) {
             Ok(ServerMessage::Snapshot(s)) => s,
             Ok(other) => {
@@ -551,8 +601,11 @@ async fn datagram_task(
         if let Some(ack) = outcome.ack() {
             match encode(&ClientMessage::Ack(ack)) {
                 Ok(b) => {
+                    let len = b.len();
                     // A lost or refused ack is repaired by the next one.
-                    let _ = conn.send_datagram(Bytes::from(b));
+                    if conn.send_datagram(Bytes::from(b)).is_ok() {
+                        shared.datagrams.sent(len);
+                    }
                 }
                 Err(e) => tracing::error!(error = %e, "cannot encode an ack"),
             }
@@ -590,7 +643,9 @@ impl Session {
         let inputs = self.shared.state().next_inputs(frame);
         let seq = inputs.newest_seq;
         let bytes = encode(&ClientMessage::Inputs(inputs))?;
+        let len = bytes.len();
         self.conn.send_datagram(Bytes::from(bytes))?;
+        self.shared.datagrams.sent(len);
         Ok(seq)
     }
 
@@ -629,6 +684,7 @@ impl Session {
             snapshots: self.shared.state().counters(),
             rtt: self.conn.rtt(),
             quic: self.conn.stats(),
+            datagrams: self.shared.datagrams.get(),
         }
     }
 

@@ -432,6 +432,49 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A snapshot with every list at its cap and every value at its smallest encoding: the
+/// most decode budget (in-memory bytes bincode claims) per wire byte. Before the budget
+/// was separated from the wire limit, a full snapshot of 64 players failed to decode on
+/// the client with `LimitExceeded` (found by `server/benches/session`).
+#[test]
+fn a_full_snapshot_of_every_player_and_item_decodes() {
+    let snap = Snapshot {
+        tick: 1,
+        baseline: None,
+        last_input_seq: 0,
+        phase: PhaseState {
+            phase: Phase::Playing,
+            ends_at_tick: 0,
+        },
+        players: (0..MAX_PLAYERS as u8)
+            .map(|id| PlayerState {
+                id,
+                x: 0,
+                y: 0,
+                vx: 0,
+                vy: 0,
+                score: 0,
+                flags: 0,
+            })
+            .collect(),
+        player_deltas: Vec::new(),
+        removed_players: Vec::new(),
+        items: (0..MAX_SNAPSHOT_ITEMS as u16)
+            .map(|id| ItemState {
+                id,
+                x: 0,
+                y: 0,
+                value: 0,
+            })
+            .collect(),
+        removed_items: Vec::new(),
+    };
+    let msg = ServerMessage::Snapshot(snap);
+    let bytes = encode(&msg).expect("fits a datagram");
+    assert!(bytes.len() <= MAX_DATAGRAM_SIZE);
+    assert_eq!(decode_datagram::<ServerMessage>(&bytes), Ok(msg));
+}
+
 #[test]
 fn oversized_datagram_is_rejected_before_decoding() {
     let bytes = vec![2u8; MAX_DATAGRAM_SIZE + 1];

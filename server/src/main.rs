@@ -37,7 +37,7 @@ use clap::{Parser, ValueEnum};
 use gamelift_server_sdk::sdk5::GameSession;
 use gamelift_server_sdk::{GameLiftServer, ProcessHandler, ProcessParameters, SdkError};
 use protocol::result::{Keyring, MatchResult, PlayerResult};
-use protocol::sdk5::{DescribePlayerSessions, ServiceErrorKind};
+use protocol::sdk5::{DescribePlayerSessions, MatchmakerData, ServiceErrorKind};
 use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics, admin_router};
 use server::net::{NetConfig, TlsIdentity};
@@ -74,6 +74,9 @@ struct Cli {
     /// several processes per host (`fleet local`).
     #[arg(long, env = "GLS_PORT", default_value_t = 7777)]
     port: u16,
+    /// Match length in seconds when the game session does not set `duration_ticks`.
+    #[arg(long, env = "GLS_MATCH_SECS", default_value_t = 180, value_parser = clap::value_parser!(u32).range(5..=7200))]
+    match_secs: u32,
     /// Simulation and snapshot rate, Hz (a game property `tick_rate` overrides it).
     #[arg(long, env = "GLS_TICK_RATE", default_value_t = 30)]
     tick_rate: u16,
@@ -162,10 +165,17 @@ impl PlayerSessions for SdkPlayerSessions {
 
 /// Team index by player id from the game session's matchmaker data (FlexMatch's format:
 /// `teams[i].players[j].playerId`), and the number of teams; empty when there is none.
+///
+/// FlexMatch fills `MatchmakerData`; a matchmaker that places with CreateGameSession
+/// (ours) cannot, and puts the same document in `GameSessionData` instead, which is read
+/// when `MatchmakerData` is empty (and ignored if it is some other document).
 fn matchmaker_teams(session: &GameSession) -> (HashMap<String, u8>, u8) {
     let data = match session.matchmaker_data() {
         Ok(Some(data)) => data,
-        Ok(None) => return (HashMap::new(), 0),
+        Ok(None) => match MatchmakerData::parse_optional(&session.game_session_data) {
+            Ok(Some(data)) if !data.teams.is_empty() => data,
+            _ => return (HashMap::new(), 0),
+        },
         Err(error) => {
             tracing::warn!(%error, "matchmaker data ignored: not FlexMatch's format");
             return (HashMap::new(), 0);
@@ -258,7 +268,12 @@ impl ResultQueue for DynQueue {
 
 /// The match from the game session's properties (unknown or bad values fall back to the
 /// defaults, with a warning).
-fn match_config(session: &GameSession, tick_rate: u16, matchmaker_team_count: u8) -> MatchConfig {
+fn match_config(
+    session: &GameSession,
+    tick_rate: u16,
+    match_secs: u32,
+    matchmaker_team_count: u8,
+) -> MatchConfig {
     let props = &session.game_properties;
     let seed = props
         .get("seed")
@@ -278,7 +293,8 @@ fn match_config(session: &GameSession, tick_rate: u16, matchmaker_team_count: u8
     params.teams = prop(props, "teams").unwrap_or(from_matchmaker);
     let max = session.maximum_player_session_count.clamp(1, 64) as u8;
     params.max_players = prop(props, "max_players").unwrap_or(max);
-    params.duration_ticks = prop(props, "duration_ticks").unwrap_or(params.duration_ticks);
+    let default_ticks = match_secs.saturating_mul(u32::from(params.tick_rate_hz));
+    params.duration_ticks = prop(props, "duration_ticks").unwrap_or(default_ticks);
     params.score_limit = prop(props, "score_limit").unwrap_or(params.score_limit);
     let mut config = MatchConfig::new(params);
     if let Some(min) = prop(props, "min_players") {
@@ -332,10 +348,23 @@ async fn player_ids(
     }
 }
 
+/// Where the match ran: the game session's location (GameLift sets it; `fleet local`
+/// too), else `AWS_REGION`, else `local` (a result must name a region).
+fn match_region(session: &GameSession) -> String {
+    [
+        session.location.clone(),
+        std::env::var("AWS_REGION").unwrap_or_default(),
+    ]
+    .into_iter()
+    .find(|r| !r.is_empty() && r.len() <= 64)
+    .unwrap_or_else(|| "local".to_owned())
+}
+
 fn build_result(
     outcome: &MatchOutcome,
     started_at_ms: u64,
     fleet_id: &str,
+    region: &str,
     player_ids: &HashMap<String, String>,
 ) -> Option<MatchResult> {
     let results = outcome.results.as_ref()?;
@@ -370,7 +399,7 @@ fn build_result(
     Some(MatchResult {
         match_id: outcome.params.game_session_id.clone(),
         mode: outcome.params.mode.clone(),
-        region: std::env::var("AWS_REGION").unwrap_or_default(),
+        region: region.to_owned(),
         fleet_id: fleet_id.to_owned(),
         started_at_ms,
         ended_at_ms: unix_ms(),
@@ -529,7 +558,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ..NetConfig::default()
         },
         session: SessionConfig::default(),
-        game: match_config(&game_session, tick_rate, team_count),
+        game: match_config(&game_session, tick_rate, cli.match_secs, team_count),
         tick: TickMode::Realtime,
         linger: DEFAULT_LINGER,
         teams,
@@ -596,7 +625,14 @@ async fn report(
         return Ok(());
     }
     let ids = player_ids(sdk, &game_session.game_session_id).await?;
-    let Some(result) = build_result(outcome, started_at_ms, &game_session.fleet_id, &ids) else {
+    let region = match_region(game_session);
+    let Some(result) = build_result(
+        outcome,
+        started_at_ms,
+        &game_session.fleet_id,
+        &region,
+        &ids,
+    ) else {
         return Ok(());
     };
     let signed = keys.sign(result)?;
@@ -729,7 +765,7 @@ mod tests {
         assert_eq!(teams["bob"], 0);
         assert_eq!(teams["carol"], 1);
         assert_eq!(teams["dave"], 1);
-        assert_eq!(match_config(&gs, 30, count).params.teams, 2);
+        assert_eq!(match_config(&gs, 30, 180, count).params.teams, 2);
     }
 
     #[test]
@@ -737,10 +773,30 @@ mod tests {
         let mut gs = session(TWO_TEAMS, 4);
         gs.game_properties
             .insert("teams".to_owned(), "0".to_owned());
-        assert_eq!(match_config(&gs, 30, 2).params.teams, 0);
+        assert_eq!(match_config(&gs, 30, 180, 2).params.teams, 0);
         // One team holding everyone (a free-for-all rule set), or one team per player.
-        assert_eq!(match_config(&session("", 4), 30, 1).params.teams, 0);
-        assert_eq!(match_config(&session("", 2), 30, 2).params.teams, 0);
+        assert_eq!(match_config(&session("", 4), 30, 180, 1).params.teams, 0);
+        assert_eq!(match_config(&session("", 2), 30, 180, 2).params.teams, 0);
+    }
+
+    #[test]
+    fn without_matchmaker_data_the_game_session_data_is_read() {
+        let mut gs = session("", 4);
+        gs.game_session_data = TWO_TEAMS.to_owned();
+        let (teams, count) = matchmaker_teams(&gs);
+        assert_eq!((teams["bob"], teams["dave"], count), (0, 1, 2));
+        gs.game_session_data = "{\"map\":\"harbor\"}".to_owned();
+        assert_eq!(matchmaker_teams(&gs).1, 0, "another document places nobody");
+    }
+
+    #[test]
+    fn the_region_is_the_game_sessions_location() {
+        let mut gs = session("", 2);
+        gs.location = "eu-west-1".to_owned();
+        assert_eq!(match_region(&gs), "eu-west-1");
+        gs.location.clear();
+        let region = match_region(&gs);
+        assert!(!region.is_empty(), "a result always names a region");
     }
 
     #[test]

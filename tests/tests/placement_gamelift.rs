@@ -6,7 +6,7 @@
 
 use aws_sdk_gamelift::types::GameSessionStatus;
 use backend::matchmaking::{MatchId, MatchPlayer, ProposedMatch, TicketId};
-use backend::placement::{GameLiftPlacer, Placer, Target};
+use backend::placement::{Certificates, GameLiftPlacer, Placer, Target};
 use protocol::http::{CertificateFingerprint, FailureReason};
 use tests::fleet_local::{FleetLocal, WAIT};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -72,11 +72,11 @@ async fn matches_are_placed_on_fleet_local() {
     .await;
     fleet.wait_for(&["server process ready"]).await;
     let gl = fleet.gamelift().await;
-    let fingerprint = CertificateFingerprint::of_der(b"fleet certificate");
+    let secret = b"shared tls secret".to_vec();
     let placer = GameLiftPlacer::new(
         gl.clone(),
         Target::Fleet(fleet.fleet_id.clone()),
-        fingerprint,
+        Certificates::Derived(secret.clone()),
     );
 
     let placed = placer
@@ -87,7 +87,13 @@ async fn matches_are_placed_on_fleet_local() {
         placed.game_session_id.contains(&fleet.fleet_id),
         "{placed:?}"
     );
-    assert_eq!(placed.certificate_sha256, fingerprint);
+    // The fingerprint a session server started with the same secret derives.
+    let derived: CertificateFingerprint =
+        protocol::tls::derived_fingerprint(&secret, &placed.game_session_id)
+            .unwrap()
+            .parse()
+            .unwrap();
+    assert_eq!(placed.certificate_sha256, derived);
     assert_eq!(placed.player_sessions.len(), 2);
     assert_eq!(
         present(placed.port, &placed.player_sessions["ann"]).await,
@@ -160,7 +166,7 @@ mod api {
         RateLimiter, app, spawn_matchmaker,
     };
     use backend::matchmaking::Matchmaker;
-    use backend::placement::{GameLiftPlacer, Target};
+    use backend::placement::{Certificates, GameLiftPlacer, Target};
     use backend::profiles::{EmbeddedProfiles, ProfileStore};
     use backend::rankings::{EmbeddedRankings, Rankings};
     use http_body_util::BodyExt;
@@ -244,7 +250,7 @@ mod api {
         let placer = GameLiftPlacer::new(
             gl.clone(),
             Target::Fleet(fleet.fleet_id.clone()),
-            CertificateFingerprint::of_der(b"fleet certificate"),
+            Certificates::Fixed(CertificateFingerprint::of_der(b"fleet certificate")),
         );
         let profiles = Arc::new(EmbeddedProfiles::open(dir.join("profiles")).unwrap());
         let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());

@@ -1,5 +1,5 @@
 //! The one error response: every 4xx and 5xx the API sends is an
-//! [`ErrorBody`](protocol::http::ErrorBody), including axum's own rejections (bad JSON,
+//! [`protocol::http::ErrorBody`], including axum's own rejections (bad JSON,
 //! wrong content type, oversized body, bad path or query) and unknown routes.
 
 use axum::Json;

@@ -175,3 +175,68 @@ async fn serve_metrics(State(state): State<AdminState>) -> impl IntoResponse {
 async fn admin_ready(State(state): State<AdminState>) -> impl IntoResponse {
     super::routes::ready(&state.matchmaker).await
 }
+
+/// The result consumer's counters on the admin port, when `backend serve --consume`
+/// runs it in the same process (`backend_results_*`).
+#[derive(Debug)]
+struct ConsumerCollector(Arc<crate::consumer::Counters>);
+
+impl prometheus_client::collector::Collector for ConsumerCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder<'_>,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        let s = self.0.snapshot();
+        for (name, help, value) in [
+            (
+                "results_received",
+                "Result messages received (redeliveries count again)",
+                s.received,
+            ),
+            (
+                "results_applied",
+                "Match results applied to profiles and rankings",
+                s.applied,
+            ),
+            (
+                "results_duplicates",
+                "Deliveries of results applied before",
+                s.duplicates,
+            ),
+            (
+                "results_transient_failures",
+                "Deliveries left for redelivery",
+                s.transient_failures,
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(metric)?;
+        }
+        let counter = ConstCounter::new(0u64);
+        let mut family = encoder.encode_descriptor(
+            "results_dead_lettered",
+            "Result messages moved to the dead-letter queue, by reason",
+            None,
+            counter.metric_type(),
+        )?;
+        for (reason, n) in &s.dead_lettered {
+            let labels = [("reason", reason.as_str())];
+            ConstCounter::new(*n).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl ApiMetrics {
+    /// [`ApiMetrics::new`] plus the consumer's counters (`backend_results_applied_total`
+    /// and the rest), for a process that also consumes results.
+    pub fn with_consumer(counters: Arc<crate::consumer::Counters>) -> ApiMetrics {
+        let mut metrics = ApiMetrics::new();
+        let registry = Arc::get_mut(&mut metrics.registry).expect("a fresh registry");
+        registry.register_collector(Box::new(ConsumerCollector(counters)));
+        metrics
+    }
+}

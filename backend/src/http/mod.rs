@@ -10,12 +10,12 @@
 //! id, and are rate limited per player ([`rate_limit`]); leaderboards, profiles and the
 //! matchmaking numbers are public reads, for the web page. Tickets live in the
 //! matchmaking driver ([`tickets`]), which owns the sans-IO core and places matches
-//! through a [`Placer`](crate::placement::Placer).
+//! through a [`Placer`](crate::placement::Placer). The web page that reads the public
+//! routes is served from the same router ([`web`]).
 //!
-//! **What it is not:** no TLS (terminate it at a load balancer), no web page yet, no
-//! backfill, and no state shared between instances: tickets and parties live in this
-//! process, so several instances need matchmaking partitioned by mode (see
-//! `architecture.md`).
+//! **What it is not:** no TLS (terminate it at a load balancer), no backfill, and no
+//! state shared between instances: tickets and parties live in this process, so several
+//! instances need matchmaking partitioned by mode (see `architecture.md`).
 
 pub mod auth;
 pub mod error;
@@ -26,6 +26,7 @@ pub mod parties;
 pub mod rate_limit;
 mod routes;
 pub mod tickets;
+pub mod web;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -163,6 +164,7 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
+        .merge(web::routes())
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

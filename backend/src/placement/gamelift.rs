@@ -11,10 +11,13 @@
 //! matchmaking driver retries with backoff before the core returns the tickets to the
 //! pool (spending a retry).
 //!
+//! The certificate fingerprint handed to players ([`Certificates`]) is derived per game
+//! session from the secret shared with the session servers (`protocol::tls`, the
+//! server's `--tls-secret`), or one configured fingerprint for a fleet whose servers all
+//! present the same certificate.
+//!
 //! **What it is not:** no queue placement (StartGameSessionPlacement with the players'
-//! latencies), no placement events from SNS/SQS, no fleet TLS certificates: the
-//! certificate fingerprint handed to players is a configured one (the fleet's), since
-//! GameLift does not report a per-process certificate.
+//! latencies) and no placement events from SNS/SQS.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -37,6 +40,44 @@ pub enum Target {
     Alias(String),
 }
 
+/// Which certificate fingerprint players pin.
+#[derive(Clone)]
+pub enum Certificates {
+    /// Derived from this secret and the game session id, as the session server derives
+    /// its certificate from the same secret (`protocol::tls::derived_fingerprint`).
+    Derived(Vec<u8>),
+    /// One fingerprint for every game session of the fleet.
+    Fixed(CertificateFingerprint),
+}
+
+impl std::fmt::Debug for Certificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Certificates::Derived(_) => f.write_str("Derived(..)"),
+            Certificates::Fixed(fp) => write!(f, "Fixed({fp})"),
+        }
+    }
+}
+
+impl Certificates {
+    /// The fingerprint of `game_session_id`'s server.
+    ///
+    /// # Errors
+    ///
+    /// When the secret is empty.
+    pub fn fingerprint(&self, game_session_id: &str) -> Result<CertificateFingerprint, String> {
+        match self {
+            Certificates::Fixed(fp) => Ok(*fp),
+            Certificates::Derived(secret) => {
+                protocol::tls::derived_fingerprint(secret, game_session_id)
+                    .map_err(|e| e.to_string())?
+                    .parse()
+                    .map_err(|e: protocol::http::FingerprintError| e.to_string())
+            }
+        }
+    }
+}
+
 /// GameLift's limit on `GameSessionData`, in characters.
 const MAX_GAME_SESSION_DATA: usize = 4096;
 
@@ -51,7 +92,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 pub struct GameLiftPlacer {
     client: aws_sdk_gamelift::Client,
     target: Target,
-    certificate_sha256: CertificateFingerprint,
+    certificates: Certificates,
     /// How long a new game session may take to become ACTIVE.
     pub activation_timeout: Duration,
     /// How often its status is polled meanwhile.
@@ -59,16 +100,16 @@ pub struct GameLiftPlacer {
 }
 
 impl GameLiftPlacer {
-    /// A placer on `target`, handing players `certificate_sha256` (the fleet's certificate).
+    /// A placer on `target`, handing players the fingerprints of `certificates`.
     pub fn new(
         client: aws_sdk_gamelift::Client,
         target: Target,
-        certificate_sha256: CertificateFingerprint,
+        certificates: Certificates,
     ) -> GameLiftPlacer {
         GameLiftPlacer {
             client,
             target,
-            certificate_sha256,
+            certificates,
             activation_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
         }
@@ -238,6 +279,10 @@ impl Placer for GameLiftPlacer {
                     .port()
                     .and_then(|p| u16::try_from(p).ok())
                     .ok_or_else(|| failure(FailureReason::PlacementFailed, "no server port"))?;
+                let certificate_sha256 = self
+                    .certificates
+                    .fingerprint(&id)
+                    .map_err(|e| failure(FailureReason::Internal, e))?;
                 let player_sessions = self.create_player_sessions(proposed, &id).await?;
                 Ok(PlacedMatch {
                     game_session_id: id.clone(),
@@ -247,7 +292,7 @@ impl Placer for GameLiftPlacer {
                         .filter(|d| !d.is_empty())
                         .map(str::to_owned),
                     port,
-                    certificate_sha256: self.certificate_sha256,
+                    certificate_sha256,
                     player_sessions,
                 })
             }

@@ -21,7 +21,7 @@ use crate::rankings::BoxFuture;
 
 mod gamelift;
 
-pub use gamelift::{GameLiftPlacer, Target, matchmaker_data};
+pub use gamelift::{Certificates, GameLiftPlacer, Target, matchmaker_data};
 
 /// A placed match: where its game server is and each player's player session.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,15 @@ use super::{Channel, FRAME_HEADER_LEN, MAX_DATAGRAM_SIZE, MAX_STREAM_MESSAGE_SIZ
 /// (zig-zag for signed), and a decode limit of `N` bytes that bounds every allocation.
 type WireConfig<const N: usize> = Configuration<LittleEndian, Varint, Limit<N>>;
 
+/// bincode's decode limit counts the *in-memory* size of every value it decodes (an `i32`
+/// claims 4 bytes even when its varint is 1 byte, a list length claims 8), not wire
+/// bytes. A legitimate message of the channel's wire limit claims at most about 3× that
+/// (a minimal `ItemState`: 4 wire bytes, 12 claimed), so decoding gets 4× the wire limit:
+/// the documented allocation bound (`protocol/docs/wire-format.md` §3). With the wire
+/// limit itself, a full snapshot of 64 players (1,152 claimed bytes for the players
+/// alone) failed with `LimitExceeded` although it was ~500 wire bytes.
+const DECODE_BUDGET_FACTOR: usize = 4;
+
 fn wire_config<const N: usize>() -> WireConfig<N> {
     bincode::config::standard()
         .with_little_endian()
@@ -140,7 +149,9 @@ fn map_decode_error(e: bincode::error::DecodeError) -> DecodeError {
     }
 }
 
-fn decode_payload<M: Message, const N: usize>(
+/// Decodes a payload of at most `N` wire bytes with a decode (allocation) budget of `B`
+/// bytes, `B = DECODE_BUDGET_FACTOR × N`.
+fn decode_payload<M: Message, const N: usize, const B: usize>(
     channel: Channel,
     bytes: &[u8],
 ) -> Result<M, DecodeError> {
@@ -154,7 +165,7 @@ fn decode_payload<M: Message, const N: usize>(
         });
     }
     let (msg, used): (M, usize) =
-        bincode::serde::decode_from_slice(bytes, wire_config::<N>()).map_err(map_decode_error)?;
+        bincode::serde::decode_from_slice(bytes, wire_config::<B>()).map_err(map_decode_error)?;
     if used != bytes.len() {
         return Err(DecodeError::TrailingBytes {
             extra: bytes.len() - used,
@@ -202,13 +213,19 @@ pub fn encode<M: Message>(msg: &M) -> Result<Vec<u8>, EncodeError> {
 
 /// Decodes one datagram's payload. Fails for a message that belongs on the stream.
 pub fn decode_datagram<M: Message>(bytes: &[u8]) -> Result<M, DecodeError> {
-    decode_payload::<M, MAX_DATAGRAM_SIZE>(Channel::Datagram, bytes)
+    decode_payload::<M, MAX_DATAGRAM_SIZE, { DECODE_BUDGET_FACTOR * MAX_DATAGRAM_SIZE }>(
+        Channel::Datagram,
+        bytes,
+    )
 }
 
 /// Decodes one stream frame's payload (without its length prefix). Fails for a message
 /// that belongs in a datagram. [`StreamDecoder`] does the framing.
 pub fn decode_stream_payload<M: Message>(bytes: &[u8]) -> Result<M, DecodeError> {
-    decode_payload::<M, MAX_STREAM_MESSAGE_SIZE>(Channel::Stream, bytes)
+    decode_payload::<M, MAX_STREAM_MESSAGE_SIZE, { DECODE_BUDGET_FACTOR * MAX_STREAM_MESSAGE_SIZE }>(
+        Channel::Stream,
+        bytes,
+    )
 }
 
 /// Reads the protocol version from a client's first stream payload without decoding the

@@ -52,6 +52,10 @@ pub struct Metrics {
     closed: ByReason,
     dropped: ByReason,
     last: Arc<Mutex<SessionStats>>,
+    /// Every tick duration since the last [`Metrics::take_tick_durations`], kept only
+    /// once [`Metrics::keep_tick_durations`] was called: the histogram's buckets are too
+    /// coarse for a benchmark's percentiles (`server/benches/session`).
+    tick_log: Arc<Mutex<Option<Vec<Duration>>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -152,7 +156,33 @@ impl Metrics {
             closed,
             dropped,
             last: Arc::default(),
+            tick_log: Arc::default(),
         }
+    }
+
+    /// Records one tick's duration in [`tick_seconds`](Self::tick_seconds) (and in the
+    /// exact log when it is kept).
+    pub fn observe_tick(&self, took: Duration) {
+        self.tick_seconds.observe(took.as_secs_f64());
+        let mut log = self.tick_log.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(log) = log.as_mut() {
+            log.push(took);
+        }
+    }
+
+    /// From now on, also keeps every tick duration exactly, for
+    /// [`take_tick_durations`](Self::take_tick_durations). Meant for benchmarks: the log
+    /// grows until it is taken.
+    pub fn keep_tick_durations(&self) {
+        let mut log = self.tick_log.lock().unwrap_or_else(|e| e.into_inner());
+        log.get_or_insert_with(Vec::new);
+    }
+
+    /// The tick durations kept since the last call (empty unless
+    /// [`keep_tick_durations`](Self::keep_tick_durations) was called).
+    pub fn take_tick_durations(&self) -> Vec<Duration> {
+        let mut log = self.tick_log.lock().unwrap_or_else(|e| e.into_inner());
+        log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Counts one rejected connection (see [`rejected`]).
@@ -328,6 +358,22 @@ mod tests {
             text.contains(r#"gls_closed_connections_total{reason="HelloTimeout"} 3"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn tick_durations_are_kept_only_when_asked() {
+        let m = Metrics::new();
+        m.observe_tick(Duration::from_micros(10));
+        assert!(m.take_tick_durations().is_empty());
+        m.keep_tick_durations();
+        m.observe_tick(Duration::from_micros(20));
+        m.observe_tick(Duration::from_micros(30));
+        assert_eq!(
+            m.take_tick_durations(),
+            vec![Duration::from_micros(20), Duration::from_micros(30)]
+        );
+        assert!(m.take_tick_durations().is_empty(), "taken means cleared");
+        assert!(m.encode().contains("gls_tick_duration_seconds_count 3"));
     }
 
     #[test]

@@ -715,9 +715,7 @@ impl<P: PlayerSessions> Shell<P> {
         }
         self.sync_metrics();
         self.liveness.beat(now);
-        self.metrics
-            .tick_seconds
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.observe_tick(started.elapsed());
     }
 
     fn shutdown(&mut self, now: Instant) {
