@@ -560,8 +560,7 @@ mod api {
             fn at<T: Copy>(initial: T, steps: &[(u64, T)], waited_ms: u64) -> T {
                 steps
                     .iter()
-                    .filter(|(after, _)| *after <= waited_ms)
-                    .next_back()
+                    .rfind(|(after, _)| *after <= waited_ms)
                     .map_or(initial, |(_, v)| *v)
             }
             let skill_cap = at(m.skill_cap.initial, &m.skill_cap.steps, waited_ms);
