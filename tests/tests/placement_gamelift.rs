@@ -354,4 +354,251 @@ mod api {
         assert!(fleet.terminate().await);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// Issue 6's crowd: 40 players with different ratings and latencies ask for duels
+    /// and squads through the HTTP API while the fleet has no capacity (desired 0), so
+    /// the first placements fail and their tickets wait; a 41st ticket is cancelled in
+    /// the meantime. Capacity comes back, and then every one of the 40 is placed on
+    /// `fleet local` through aws-sdk-gamelift: each match has the mode's size, its
+    /// players' ratings and latencies within the mode's (fully relaxed) caps, a placement
+    /// record naming exactly its players, and player sessions the game server accepts.
+    /// The cancelled ticket ends CANCELLED and is in no match.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forty_players_are_matched_fairly_and_placed_after_capacity_returns() {
+        use backend::ratings::{BoardRecord, PlayerProfile, RatingStats};
+        use protocol::http::BoardId;
+        use std::collections::{BTreeMap, HashMap, HashSet};
+
+        const DUEL: usize = 16; // 8 matches of 2
+        const SQUADS: usize = 24; // 4 matches of 6
+        let dir = std::env::temp_dir().join(tests::unique_name("api-crowd"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut fleet = FleetLocal::start(
+            &dir,
+            &[
+                "--launch-path",
+                env!("CARGO_BIN_EXE_lifecycle_server"),
+                "--processes",
+                "12",
+            ],
+        )
+        .await;
+        for _ in 0..12 {
+            fleet.wait_for(&["server process ready"]).await;
+        }
+        let gl = fleet.gamelift().await;
+        // No capacity: placements fail until it comes back.
+        gl.update_fleet_capacity()
+            .fleet_id(&fleet.fleet_id)
+            .desired_instances(0)
+            .min_size(0)
+            .send()
+            .await
+            .expect("UpdateFleetCapacity to 0");
+
+        let profiles = Arc::new(EmbeddedProfiles::open(dir.join("profiles")).unwrap());
+        // Ratings: duel players 20.0, 20.5, … and squads players 18.0, 18.4, …, seeded as
+        // each player's board record (what ticket creation reads).
+        let mut rating_of = HashMap::new();
+        let mut latency_of = HashMap::new();
+        let players: Vec<(String, &str)> = (0..DUEL + SQUADS)
+            .map(|i| {
+                let mode = if i < DUEL { "duel" } else { "squads" };
+                (format!("crowd-{i:02}"), mode)
+            })
+            .collect();
+        for (i, (player, mode)) in players.iter().enumerate() {
+            let rating = if i < DUEL {
+                20.0 + 0.5 * i as f64
+            } else {
+                18.0 + 0.4 * (i - DUEL) as f64
+            };
+            let mut profile = PlayerProfile::new(player);
+            profile.version = 1;
+            let mut stats = RatingStats::new();
+            stats.rating = rating;
+            profile.boards.push(BoardRecord {
+                board: BoardId {
+                    season: None,
+                    mode: Some((*mode).to_owned()),
+                },
+                stats,
+            });
+            let outcome = profiles
+                .commit_result(
+                    &format!("seed-{player}"),
+                    &[profile],
+                    &BTreeMap::from([(player.clone(), 0)]),
+                )
+                .await
+                .unwrap();
+            assert!(matches!(outcome, backend::profiles::CommitOutcome::Applied));
+            rating_of.insert(player.clone(), rating);
+            latency_of.insert(player.clone(), 20 + (i as u32 * 7) % 60);
+        }
+
+        let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());
+        let metrics = ApiMetrics::new();
+        let metrics_text = metrics.clone();
+        let clock = Clock::system();
+        let config = backend::http::modes::default_config();
+        // Each mode's caps as they relax with the wait, and its match size.
+        let rules: HashMap<String, _> = config
+            .modes
+            .iter()
+            .map(|m| (m.name.clone(), m.clone()))
+            .collect();
+        let modes = config.modes.iter().map(|m| m.name.clone()).collect();
+        let placer = GameLiftPlacer::new(
+            gl.clone(),
+            Target::Fleet(fleet.fleet_id.clone()),
+            Certificates::Fixed(CertificateFingerprint::of_der(b"fleet certificate")),
+        );
+        let (handle, _driver) = spawn_matchmaker(
+            Matchmaker::new(config).unwrap(),
+            Arc::new(placer),
+            Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            clock,
+            DriverConfig {
+                tick: Duration::from_millis(50),
+                capacity_retries: 1_000,
+                capacity_backoff: Duration::from_millis(100),
+                ..DriverConfig::default()
+            },
+            metrics.clone(),
+            std::future::pending(),
+        );
+        let state = AppState {
+            auth: Arc::new(Authenticator::hmac(KEY, None, None).unwrap()),
+            matchmaker: handle,
+            profiles: Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            rankings: rankings as Arc<dyn Rankings>,
+            parties: Arc::default(),
+            rate_limiter: Arc::new(std::sync::Mutex::new(RateLimiter::new(RateLimit {
+                burst: 100,
+                per_second: 100,
+            }))),
+            modes: Arc::new(modes),
+            clock,
+            metrics,
+        };
+        let router = app(state, &ApiConfig::default());
+
+        let create = |player: &str, mode: &str, latency: u32| {
+            let body =
+                format!(r#"{{"mode": "{mode}", "latencies_ms": {{"us-east-1": {latency}}}}}"#);
+            authed("POST", "/v1/matchmaking/tickets", player)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let queued_at = tokio::time::Instant::now();
+        // The quitter queues first and cancels while nothing can be placed.
+        let (status, quitter) = call(&router, create("crowd-quitter", "duel", 30)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let mut tickets = Vec::new();
+        for (player, mode) in &players {
+            let (status, ticket) = call(&router, create(player, mode, latency_of[player])).await;
+            assert_eq!(status, StatusCode::CREATED, "{ticket:?}");
+            tickets.push((player.clone(), ticket.id));
+        }
+        let path = format!("/v1/matchmaking/tickets/{}", quitter.id);
+        let (status, cancelled) = call(
+            &router,
+            authed("DELETE", &path, "crowd-quitter")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(cancelled.state, TicketState::Cancelled, "{cancelled:?}");
+        // A placement fails for lack of capacity before capacity returns: polled on the
+        // backend's own counter, with a deadline.
+        let deadline = tokio::time::Instant::now() + tests::fleet_local::WAIT;
+        while !metrics_text
+            .encode()
+            .lines()
+            .any(|l| l.contains("outcome=\"no_capacity_retry\"") && !l.ends_with(" 0"))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no placement was refused for capacity:\n{}",
+                metrics_text.encode()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        gl.update_fleet_capacity()
+            .fleet_id(&fleet.fleet_id)
+            .desired_instances(1)
+            .send()
+            .await
+            .expect("UpdateFleetCapacity to 1");
+
+        let mut sessions: HashMap<String, Vec<(String, protocol::http::ConnectionInfo)>> =
+            HashMap::new();
+        for (player, id) in &tickets {
+            let ticket = final_state(&router, player, id).await;
+            let TicketState::Completed { connection } = ticket.state else {
+                panic!("{player}: {ticket:?}")
+            };
+            sessions
+                .entry(connection.game_session_id.clone())
+                .or_default()
+                .push((player.clone(), connection));
+        }
+        assert_eq!(sessions.len(), 8 + 4, "8 duels and 4 squads matches");
+        // No ticket waited longer than this, so no cap relaxed further than this.
+        let waited_ms = queued_at.elapsed().as_millis() as u64;
+        let mut seen = HashSet::new();
+        for (gsid, members) in &sessions {
+            let mode = players
+                .iter()
+                .find(|(p, _)| *p == members[0].0)
+                .map(|(_, m)| *m)
+                .unwrap();
+            let m = &rules[mode];
+            fn at<T: Copy>(initial: T, steps: &[(u64, T)], waited_ms: u64) -> T {
+                steps
+                    .iter()
+                    .rfind(|(after, _)| *after <= waited_ms)
+                    .map_or(initial, |(_, v)| *v)
+            }
+            let skill_cap = at(m.skill_cap.initial, &m.skill_cap.steps, waited_ms);
+            let latency_cap = at(m.latency_cap_ms.initial, &m.latency_cap_ms.steps, waited_ms);
+            let size = usize::from(m.teams) * usize::from(m.team_max);
+            assert_eq!(members.len(), size, "{mode} match {gsid}");
+            let ratings: Vec<f64> = members.iter().map(|(p, _)| rating_of[p]).collect();
+            let spread = ratings.iter().cloned().fold(f64::MIN, f64::max)
+                - ratings.iter().cloned().fold(f64::MAX, f64::min);
+            assert!(
+                spread <= skill_cap,
+                "{gsid}: rating spread {spread} > {skill_cap}"
+            );
+            for (player, connection) in members {
+                assert!(latency_of[player] <= latency_cap);
+                assert!(seen.insert(player.clone()), "{player} placed twice");
+                assert_eq!(
+                    super::present(connection.port, &connection.player_session_id).await,
+                    "accepted",
+                    "{player} in {gsid}"
+                );
+            }
+            let record = profiles
+                .get_placement(gsid)
+                .await
+                .unwrap()
+                .expect("recorded");
+            let mut named: Vec<_> = record.players.iter().map(|p| p.player_id.clone()).collect();
+            let mut placed: Vec<_> = members.iter().map(|(p, _)| p.clone()).collect();
+            named.sort();
+            placed.sort();
+            assert_eq!(
+                named, placed,
+                "the placement record names exactly the match"
+            );
+            assert!(!named.contains(&"crowd-quitter".to_owned()));
+        }
+        assert!(fleet.terminate().await);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

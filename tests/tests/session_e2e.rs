@@ -468,3 +468,103 @@ async fn a_spooled_result_reaches_the_local_backend_which_checks_it() {
     );
     placed.finish().await;
 }
+
+/// A server process killed mid-match (SIGKILL: no goodbye, no result): the players learn
+/// it from QUIC's idle timeout, GameLift's bookkeeping ends the game session as ERROR
+/// (interrupted) and completes its player sessions, a fresh process takes the slot, and
+/// no result is invented: nothing reaches the queue and nothing waits in the outbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_match_ends_its_session_and_invents_no_result() {
+    let mut placed = Placed::new("killed", 18_000, Results::Sqs).await;
+    let launched = placed
+        .fleet
+        .seen
+        .iter()
+        .find(|l| l.contains("launched server process") && l.contains(&placed.process_id))
+        .cloned()
+        .expect("the launch line of the process");
+    let pid = launched
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("pid="))
+        .expect("pid=")
+        .to_owned();
+    let options = ClientOptions::default();
+    let alice = client::connect(&placed.info(&placed.psess(0)), &options)
+        .await
+        .unwrap_or_else(|e| panic!("alice connects: {e}\n{}", placed.logs()));
+    let mut bob = client::connect(&placed.info(&placed.psess(1)), &options)
+        .await
+        .expect("bob connects");
+    let alice_bot = tokio::spawn(client::bot::play(alice, TICK, LIMIT));
+    tokio::time::timeout(WAIT, bob.next_tick())
+        .await
+        .expect("a snapshot within the wait")
+        .expect("the session is open");
+
+    let killed = std::process::Command::new("/bin/kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let b = client::bot::play(bob, TICK, LIMIT).await;
+    let a = alice_bot.await.expect("alice's bot");
+    for outcome in [&a, &b] {
+        assert_eq!(outcome.close, client::CloseReason::TimedOut, "{outcome:?}");
+        assert!(
+            outcome.standings.is_none(),
+            "no final standings from a dead server"
+        );
+    }
+
+    // GameLift's side: the session ends interrupted, a fresh process takes the slot.
+    let exited = placed
+        .fleet
+        .wait_for(&["server process exited abnormally", &placed.process_id])
+        .await;
+    assert!(exited.contains("status="), "{exited}");
+    placed.fleet.wait_for(&["server process ready"]).await;
+    let gs = placed
+        .gl
+        .describe_game_sessions()
+        .game_session_id(&placed.gsid)
+        .send()
+        .await
+        .expect("DescribeGameSessions")
+        .game_sessions
+        .unwrap_or_default()
+        .pop()
+        .expect("the game session");
+    assert_eq!(
+        gs.status(),
+        Some(&aws_sdk_gamelift::types::GameSessionStatus::Error),
+        "{gs:?}"
+    );
+    for i in 0..2 {
+        assert_eq!(
+            placed.player_session_status(&placed.psess(i)).await,
+            Some(PlayerSessionStatus::Completed)
+        );
+    }
+
+    // No result: none on the queue (a long poll comes back empty), none in the outbox.
+    let received = placed
+        .sqs
+        .receive_message()
+        .queue_url(&placed.queue_url)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .expect("ReceiveMessage")
+        .messages
+        .unwrap_or_default();
+    assert!(received.is_empty(), "an invented result: {received:?}");
+    let waiting = std::fs::read_dir(placed.outbox.join("slot-0"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(waiting, 0);
+    placed.finish().await;
+}

@@ -66,6 +66,9 @@ impl Clock {
     }
 }
 
+/// The longest wait between two placement attempts on a full fleet.
+pub const MAX_CAPACITY_BACKOFF: Duration = Duration::from_secs(5);
+
 /// The driver's timing.
 #[derive(Debug, Clone, Copy)]
 pub struct DriverConfig {
@@ -638,6 +641,7 @@ impl Driver {
         let profiles = Arc::clone(&self.profiles);
         let done = self.done_tx.clone();
         let (retries, mut backoff) = (self.config.capacity_retries, self.config.capacity_backoff);
+        let metrics = self.metrics.clone();
         tracing::info!(match_id = ?proposed.match_id, mode = %proposed.mode,
             region = %proposed.region, "placing match");
         tokio::spawn(async move {
@@ -648,8 +652,11 @@ impl Driver {
                     Err(f) if f.reason == FailureReason::NoCapacity && attempt < retries => {
                         tracing::info!(match_id = ?proposed.match_id, ?backoff,
                             "no fleet capacity; retrying the placement");
+                        metrics.placement("no_capacity_retry");
                         tokio::time::sleep(backoff).await;
-                        backoff *= 2;
+                        // Doubling, capped: a long outage is retried at a steady pace
+                        // (and the doubling never overflows).
+                        backoff = backoff.saturating_mul(2).min(MAX_CAPACITY_BACKOFF);
                         attempt += 1;
                     }
                     _ => break result,

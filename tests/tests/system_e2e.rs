@@ -1,0 +1,248 @@
+//! The whole system on real parts (issue 7): `backend init` provisions SQS, DynamoDB and
+//! S3 on moto; `fleet local` runs session servers that report to that SQS queue; `backend
+//! serve --consume` matches players over HTTP, places them on the fleet through
+//! aws-sdk-gamelift, and applies results to DynamoDB profiles and Redis rankings; bots go
+//! through matchmaking and play real QUIC matches. At the end the leaderboard the API
+//! serves (from Redis) equals the profiles in DynamoDB, the truth it is derived from, and
+//! every match was applied once.
+//!
+//! Waits are on log lines, on the bots finishing, and on the backend's own counters
+//! polled with a deadline; never on the clock alone.
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use backend::profiles::{DynamoProfiles, DynamoTables, ProfileStore};
+use client::{ClientOptions, Matchmaking};
+use protocol::http::{BoardId, CreateTicketRequest, LeaderboardPage};
+use tests::fleet_local::{FleetLocal, WAIT};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const KEYRING: &str = "sys-1:612033322d62797465206b657920666f72207468652065326520746573747321";
+const TLS_SECRET: &str = "system e2e tls secret";
+const JWT_KEY: &str = "system-e2e-jwt-key-0123456789abcdef-0123";
+const BOTS: usize = 8;
+
+/// Runs a workspace binary to completion and returns its stdout.
+async fn run(bin: &str, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(tests::workspace_bin(bin))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{bin} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn field<'a>(text: &'a str, key: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("{key}= in {text}"))
+}
+
+/// The value of `name` in a Prometheus exposition.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bots_matchmake_play_and_the_leaderboard_equals_dynamodb() {
+    let dir = std::env::temp_dir().join(tests::unique_name("system"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prefix = format!("{}-", tests::unique_name("sys"));
+    let bucket = tests::unique_name("sys-results");
+    let init = run(
+        "backend",
+        &["init", "--prefix", &prefix, "--bucket", &bucket],
+    )
+    .await;
+    let (queue_url, dlq_url) = (field(&init, "queue-url"), field(&init, "dlq-url"));
+
+    let parameters = format!(
+        "--port 0 --outbox-dir {} --keyring {KEYRING} --queue sqs --queue-url {queue_url} \
+         --results-bucket {bucket} --tls-secret \"{TLS_SECRET}\" --match-secs 5",
+        dir.join("outbox").display()
+    );
+    let mut fleet = FleetLocal::start(
+        &dir,
+        &[
+            "--launch-path",
+            &tests::workspace_bin("session-server").display().to_string(),
+            "--parameters",
+            &parameters,
+            "--processes",
+            "4",
+        ],
+    )
+    .await;
+    for _ in 0..4 {
+        fleet.wait_for(&["server process ready"]).await;
+    }
+
+    let redis_prefix = tests::unique_name("sysboards");
+    let mut backend = tokio::process::Command::new(tests::workspace_bin("backend"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--jwt-hmac-key", JWT_KEY, "--placer", "gamelift"])
+        .args(["--fleet-id", &fleet.fleet_id, "--tls-secret", TLS_SECRET])
+        .args(["--consume", "--keyring", KEYRING])
+        .args([
+            "--queue",
+            "sqs",
+            "--queue-url",
+            queue_url,
+            "--dlq-url",
+            dlq_url,
+        ])
+        .args(["--results-bucket", &bucket])
+        .args(["--profiles", "dynamodb", "--table-prefix", &prefix])
+        .args(["--rankings", "redis", "--redis-prefix", &redis_prefix])
+        .args(["--redis-url", &tests::redis_url()])
+        .arg("--data-dir")
+        .arg(dir.join("backend"))
+        .env("AWS_ENDPOINT_URL_GAMELIFT", &fleet.api_url)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("backend serve starts");
+    let mut lines = BufReader::new(backend.stdout.take().unwrap()).lines();
+    let listening = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .expect("the backend says where it listens")
+        .unwrap()
+        .expect("a line");
+    let api = listening
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("api="))
+        .expect("api=")
+        .to_owned();
+    let admin = listening
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("admin="))
+        .expect("admin=")
+        .to_owned();
+    let base = format!("http://{api}");
+
+    // Bots: one duel each, through matchmaking and QUIC.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let players: Vec<String> = (0..BOTS).map(|i| format!("sys-bot-{i}")).collect();
+    let mut bots = tokio::task::JoinSet::new();
+    for (i, player) in players.iter().enumerate() {
+        let token = backend::http::auth::mint_dev_token(
+            JWT_KEY.as_bytes(),
+            player,
+            now,
+            Duration::from_secs(600),
+            None,
+            None,
+        )
+        .unwrap();
+        let mm = Matchmaking::new(&base, &token).unwrap();
+        bots.spawn(async move {
+            let ticket = mm
+                .create_ticket(&CreateTicketRequest {
+                    mode: "duel".to_owned(),
+                    party: Vec::new(),
+                    latencies_ms: BTreeMap::from([("us-east-1".to_owned(), 20 + i as u32)]),
+                    attributes: BTreeMap::new(),
+                })
+                .await
+                .expect("ticket");
+            let info = mm
+                .wait_for_match(&ticket.id, Duration::from_secs(60))
+                .await
+                .expect("matched and placed");
+            let session = client::connect(&info, &ClientOptions::default())
+                .await
+                .expect("joins its game server, pinning the derived certificate");
+            client::bot::play(session, Duration::from_millis(33), Duration::from_secs(60)).await
+        });
+    }
+    while let Some(outcome) = bots.join_next().await {
+        let outcome = outcome.expect("bot");
+        assert!(outcome.standings.is_some(), "{outcome:?}");
+    }
+
+    // Every match's result is applied once: BOTS / 2 duels.
+    let observer = Matchmaking::new(&base, "unused").unwrap();
+    let matches = (BOTS / 2) as u64;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let applied = loop {
+        let text = observer
+            .get_text(&format!("http://{admin}/metrics"))
+            .await
+            .unwrap_or_default();
+        let applied = metric(&text, "backend_results_applied_total");
+        if applied >= matches || tokio::time::Instant::now() > deadline {
+            break (applied, text);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(applied.0, matches, "{}", applied.1);
+
+    // The leaderboard the API serves (Redis) equals DynamoDB's profiles.
+    let page: LeaderboardPage = serde_json::from_str(
+        &observer
+            .get_text(&format!("{base}/v1/leaderboards/top?mode=duel&limit=50"))
+            .await
+            .expect("leaderboard"),
+    )
+    .expect("a leaderboard page");
+    let sdk = tests::aws_config().await;
+    let truth = DynamoProfiles::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        DynamoTables::with_prefix(&prefix),
+    );
+    let profiles = Arc::new(truth).get_profiles(&players).await.unwrap();
+    let board = BoardId {
+        season: None,
+        mode: Some("duel".to_owned()),
+    };
+    assert_eq!(page.entries.len(), BOTS, "{page:?}");
+    for (i, entry) in page.entries.iter().enumerate() {
+        assert_eq!(entry.rank as usize, i + 1);
+        let stats = profiles[&entry.player_id]
+            .stats(&board)
+            .expect("a duel record");
+        // Boards keep ratings on a grid of 1/RATING_STEPS_PER_POINT (the composite score
+        // that breaks ties by time must stay exact in a double).
+        let quantum = 1.0 / backend::rankings::RATING_STEPS_PER_POINT;
+        assert!(
+            (entry.rating - stats.rating).abs() <= quantum,
+            "{}: {} on the board, {} in DynamoDB",
+            entry.player_id,
+            entry.rating,
+            stats.rating
+        );
+        assert_eq!(stats.games, 1);
+        if i > 0 {
+            assert!(
+                page.entries[i - 1].rating >= entry.rating,
+                "ordered by rating"
+            );
+        }
+    }
+
+    let _ = backend.start_kill();
+    assert!(fleet.terminate().await);
+    std::fs::remove_dir_all(&dir).ok();
+}
