@@ -357,8 +357,8 @@ mod api {
 
     /// Issue 6's crowd: 40 players with different ratings and latencies ask for duels
     /// and squads through the HTTP API while the fleet has no capacity (desired 0), so
-    /// the first placements fail and their tickets wait; a 41st ticket is cancelled in
-    /// the meantime. Capacity comes back, and then every one of the 40 is placed on
+    /// the first placements fail and their tickets go back to the pool (to be matched
+    /// and placed again); a 41st ticket is cancelled in the meantime. Capacity comes back, and then every one of the 40 is placed on
     /// `fleet local` through aws-sdk-gamelift: each match has the mode's size, its
     /// players' ratings and latencies within the mode's (fully relaxed) caps, a placement
     /// record naming exactly its players, and player sessions the game server accepts.
@@ -441,7 +441,12 @@ mod api {
         let metrics = ApiMetrics::new();
         let metrics_text = metrics.clone();
         let clock = Clock::system();
-        let config = backend::http::modes::default_config();
+        let mut config = backend::http::modes::default_config();
+        // Failed placements send tickets back to the pool (no retries inside a placement
+        // below), so the budget must outlast the outage.
+        for mode in &mut config.modes {
+            mode.placement_retries = 10_000;
+        }
         // Each mode's caps as they relax with the wait, and its match size.
         let rules: HashMap<String, _> = config
             .modes
@@ -461,8 +466,8 @@ mod api {
             clock,
             DriverConfig {
                 tick: Duration::from_millis(50),
-                capacity_retries: 1_000,
-                capacity_backoff: Duration::from_millis(100),
+                // A full fleet fails the placement at once: its tickets go back to the pool.
+                capacity_retries: 0,
                 ..DriverConfig::default()
             },
             metrics.clone(),
@@ -512,13 +517,13 @@ mod api {
         .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(cancelled.state, TicketState::Cancelled, "{cancelled:?}");
-        // A placement fails for lack of capacity before capacity returns: polled on the
-        // backend's own counter, with a deadline.
+        // Placements fail for lack of capacity, and their tickets return to the pool,
+        // before capacity returns: polled on the backend's own counter, with a deadline.
         let deadline = tokio::time::Instant::now() + tests::fleet_local::WAIT;
         while !metrics_text
             .encode()
             .lines()
-            .any(|l| l.contains("outcome=\"no_capacity_retry\"") && !l.ends_with(" 0"))
+            .any(|l| l.contains("outcome=\"failed\"") && !l.ends_with(" 0"))
         {
             assert!(
                 tokio::time::Instant::now() < deadline,
