@@ -4,7 +4,8 @@
 //! aws-sdk-gamelift, and applies results to DynamoDB profiles and Redis rankings; bots go
 //! through matchmaking and play real QUIC matches. At the end the leaderboard the API
 //! serves (from Redis) equals the profiles in DynamoDB, the truth it is derived from, and
-//! every match was applied once.
+//! every match was applied once; after Redis loses its data, `backend rebuild-rankings`
+//! brings the same leaderboard back.
 //!
 //! Waits are on log lines, on the bots finishing, and on the backend's own counters
 //! polled with a deadline; never on the clock alone.
@@ -200,13 +201,10 @@ async fn bots_matchmake_play_and_the_leaderboard_equals_dynamodb() {
     assert_eq!(applied.0, matches, "{}", applied.1);
 
     // The leaderboard the API serves (Redis) equals DynamoDB's profiles.
-    let page: LeaderboardPage = serde_json::from_str(
-        &observer
-            .get_text(&format!("{base}/v1/leaderboards/top?mode=duel&limit=50"))
-            .await
-            .expect("leaderboard"),
-    )
-    .expect("a leaderboard page");
+    let top = format!("{base}/v1/leaderboards/top?mode=duel&limit=50");
+    let page: LeaderboardPage =
+        serde_json::from_str(&observer.get_text(&top).await.expect("leaderboard"))
+            .expect("a leaderboard page");
     let sdk = tests::aws_config().await;
     let truth = DynamoProfiles::new(
         aws_sdk_dynamodb::Client::new(&sdk),
@@ -241,6 +239,49 @@ async fn bots_matchmake_play_and_the_leaderboard_equals_dynamodb() {
             );
         }
     }
+
+    // Redis loses everything (a restart without persistence): the boards are empty, and
+    // `backend rebuild-rankings` recreates them from DynamoDB, equal to before.
+    let mut redis = tests::redis_connection().await.expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{redis_prefix}:*"))
+        .query_async(&mut redis)
+        .await
+        .expect("KEYS");
+    assert!(!keys.is_empty());
+    let _: () = redis::cmd("DEL")
+        .arg(&keys)
+        .query_async(&mut redis)
+        .await
+        .expect("DEL");
+    let emptied: LeaderboardPage =
+        serde_json::from_str(&observer.get_text(&top).await.expect("leaderboard")).expect("a page");
+    assert!(emptied.entries.is_empty(), "{emptied:?}");
+    let redis_url = tests::redis_url();
+    let rebuilt = run(
+        "backend",
+        &[
+            "rebuild-rankings",
+            "--profiles",
+            "dynamodb",
+            "--table-prefix",
+            &prefix,
+            "--rankings",
+            "redis",
+            "--redis-url",
+            &redis_url,
+            "--redis-prefix",
+            &redis_prefix,
+        ],
+    )
+    .await;
+    assert!(rebuilt.contains("rebuilt"), "{rebuilt}");
+    let again: LeaderboardPage =
+        serde_json::from_str(&observer.get_text(&top).await.expect("leaderboard")).expect("a page");
+    assert_eq!(
+        again.entries, page.entries,
+        "rebuilt from DynamoDB, ranks as before"
+    );
 
     let _ = backend.start_kill();
     assert!(fleet.terminate().await);
