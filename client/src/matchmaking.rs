@@ -66,6 +66,19 @@ pub enum MatchmakingError {
     Timeout(String),
 }
 
+/// The status and the body (at most [`MAX_RESPONSE_BYTES`]) of a response.
+async fn read(
+    response: hyper::Response<hyper::body::Incoming>,
+) -> Result<(StatusCode, Bytes), MatchmakingError> {
+    let status = response.status();
+    let bytes = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+        .collect()
+        .await
+        .map_err(|e| MatchmakingError::Transport(e.to_string()))?
+        .to_bytes();
+    Ok((status, bytes))
+}
+
 /// A player's matchmaking client. Cheap to clone.
 #[derive(Clone)]
 pub struct Matchmaking {
@@ -131,12 +144,7 @@ impl Matchmaking {
             .request(request)
             .await
             .map_err(|e| MatchmakingError::Transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|e| MatchmakingError::Transport(e.to_string()))?
-            .to_bytes();
+        let (status, bytes) = read(response).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| MatchmakingError::Unexpected {
                 status: status.as_u16(),
@@ -213,12 +221,7 @@ impl Matchmaking {
             .get(uri)
             .await
             .map_err(|e| MatchmakingError::Transport(e.to_string()))?;
-        let status = response.status();
-        let bytes = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-            .collect()
-            .await
-            .map_err(|e| MatchmakingError::Transport(e.to_string()))?
-            .to_bytes();
+        let (status, bytes) = read(response).await?;
         if !status.is_success() {
             return Err(MatchmakingError::Unexpected {
                 status: status.as_u16(),

@@ -225,6 +225,59 @@ mod api {
         }
     }
 
+    /// The HTTP API over embedded stores in `dir`, placing on `fleet` through the GameLift
+    /// placer with matchmaking `config` and `driver` timing; its metrics and profiles too.
+    fn api_on_fleet(
+        fleet: &FleetLocal,
+        gl: &aws_sdk_gamelift::Client,
+        dir: &std::path::Path,
+        config: backend::matchmaking::MatchmakerConfig,
+        driver: DriverConfig,
+    ) -> (axum::Router, ApiMetrics, Arc<EmbeddedProfiles>) {
+        let placer = GameLiftPlacer::new(
+            gl.clone(),
+            Target::Fleet(fleet.fleet_id.clone()),
+            Certificates::Fixed(CertificateFingerprint::of_der(b"fleet certificate")),
+        );
+        let profiles = Arc::new(EmbeddedProfiles::open(dir.join("profiles")).unwrap());
+        let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());
+        let metrics = ApiMetrics::new();
+        let clock = Clock::system();
+        let modes = config.modes.iter().map(|m| m.name.clone()).collect();
+        let (handle, _driver) = spawn_matchmaker(
+            Matchmaker::new(config).unwrap(),
+            Arc::new(placer),
+            Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            clock,
+            driver,
+            metrics.clone(),
+            std::future::pending(),
+        );
+        let state = AppState {
+            auth: Arc::new(Authenticator::hmac(KEY, None, None).unwrap()),
+            matchmaker: handle,
+            profiles: Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            rankings: rankings as Arc<dyn Rankings>,
+            parties: Arc::default(),
+            rate_limiter: Arc::new(std::sync::Mutex::new(RateLimiter::new(RateLimit {
+                burst: 100,
+                per_second: 100,
+            }))),
+            modes: Arc::new(modes),
+            clock,
+            metrics: metrics.clone(),
+        };
+        (app(state, &ApiConfig::default()), metrics, profiles)
+    }
+
+    fn create(player: &str, mode: &str, latency: u32) -> Request<Body> {
+        let body = format!(r#"{{"mode": "{mode}", "latencies_ms": {{"us-east-1": {latency}}}}}"#);
+        authed("POST", "/v1/matchmaking/tickets", player)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
     /// Four players ask for duels through the HTTP API on a fleet with one process: the
     /// first pair is placed on `fleet local` and its game server accepts their player
     /// sessions; the second pair finds no capacity and waits in PLACING, retried with
@@ -247,55 +300,22 @@ mod api {
         .await;
         fleet.wait_for(&["server process ready"]).await;
         let gl = fleet.gamelift().await;
-        let placer = GameLiftPlacer::new(
-            gl.clone(),
-            Target::Fleet(fleet.fleet_id.clone()),
-            Certificates::Fixed(CertificateFingerprint::of_der(b"fleet certificate")),
-        );
-        let profiles = Arc::new(EmbeddedProfiles::open(dir.join("profiles")).unwrap());
-        let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());
-        let metrics = ApiMetrics::new();
-        let clock = Clock::system();
-        let config = backend::http::modes::default_config();
-        let modes = config.modes.iter().map(|m| m.name.clone()).collect();
-        let (handle, _driver) = spawn_matchmaker(
-            Matchmaker::new(config).unwrap(),
-            Arc::new(placer),
-            Arc::clone(&profiles) as Arc<dyn ProfileStore>,
-            clock,
+        let (router, _metrics, profiles) = api_on_fleet(
+            &fleet,
+            &gl,
+            &dir,
+            backend::http::modes::default_config(),
             DriverConfig {
                 tick: Duration::from_millis(50),
                 capacity_retries: 30,
                 capacity_backoff: Duration::from_millis(100),
                 ..DriverConfig::default()
             },
-            metrics.clone(),
-            std::future::pending(),
         );
-        let state = AppState {
-            auth: Arc::new(Authenticator::hmac(KEY, None, None).unwrap()),
-            matchmaker: handle,
-            profiles: Arc::clone(&profiles) as Arc<dyn ProfileStore>,
-            rankings: rankings as Arc<dyn Rankings>,
-            parties: Arc::default(),
-            rate_limiter: Arc::new(std::sync::Mutex::new(RateLimiter::new(RateLimit {
-                burst: 100,
-                per_second: 100,
-            }))),
-            modes: Arc::new(modes),
-            clock,
-            metrics,
-        };
-        let router = app(state, &ApiConfig::default());
 
         let mut ids = Vec::new();
         for player in ["ann", "bob", "cid", "dan"] {
-            let body = r#"{"mode": "duel", "latencies_ms": {"us-east-1": 30}}"#;
-            let request = authed("POST", "/v1/matchmaking/tickets", player)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body))
-                .unwrap();
-            let (status, ticket) = call(&router, request).await;
+            let (status, ticket) = call(&router, create(player, "duel", 30)).await;
             assert_eq!(status, StatusCode::CREATED);
             ids.push((player, ticket.id));
             if ids.len() == 2 {
@@ -357,8 +377,8 @@ mod api {
 
     /// Issue 6's crowd: 40 players with different ratings and latencies ask for duels
     /// and squads through the HTTP API while the fleet has no capacity (desired 0), so
-    /// the first placements fail and their tickets wait; a 41st ticket is cancelled in
-    /// the meantime. Capacity comes back, and then every one of the 40 is placed on
+    /// the first placements fail and their tickets go back to the pool (to be matched
+    /// and placed again); a 41st ticket is cancelled in the meantime. Capacity comes back, and then every one of the 40 is placed on
     /// `fleet local` through aws-sdk-gamelift: each match has the mode's size, its
     /// players' ratings and latencies within the mode's (fully relaxed) caps, a placement
     /// record naming exactly its players, and player sessions the game server accepts.
@@ -396,7 +416,30 @@ mod api {
             .await
             .expect("UpdateFleetCapacity to 0");
 
-        let profiles = Arc::new(EmbeddedProfiles::open(dir.join("profiles")).unwrap());
+        let mut config = backend::http::modes::default_config();
+        // Failed placements send tickets back to the pool (no retries inside a placement
+        // below), so the budget must outlast the outage.
+        for mode in &mut config.modes {
+            mode.placement_retries = 10_000;
+        }
+        // Each mode's caps as they relax with the wait, and its match size.
+        let rules: HashMap<String, _> = config
+            .modes
+            .iter()
+            .map(|m| (m.name.clone(), m.clone()))
+            .collect();
+        let (router, metrics_text, profiles) = api_on_fleet(
+            &fleet,
+            &gl,
+            &dir,
+            config,
+            DriverConfig {
+                tick: Duration::from_millis(50),
+                // A full fleet fails the placement at once: its tickets go back to the pool.
+                capacity_retries: 0,
+                ..DriverConfig::default()
+            },
+        );
         // Ratings: duel players 20.0, 20.5, … and squads players 18.0, 18.4, …, seeded as
         // each player's board record (what ticket creation reads).
         let mut rating_of = HashMap::new();
@@ -437,61 +480,6 @@ mod api {
             latency_of.insert(player.clone(), 20 + (i as u32 * 7) % 60);
         }
 
-        let rankings = Arc::new(EmbeddedRankings::open(dir.join("rankings")).unwrap());
-        let metrics = ApiMetrics::new();
-        let metrics_text = metrics.clone();
-        let clock = Clock::system();
-        let config = backend::http::modes::default_config();
-        // Each mode's caps as they relax with the wait, and its match size.
-        let rules: HashMap<String, _> = config
-            .modes
-            .iter()
-            .map(|m| (m.name.clone(), m.clone()))
-            .collect();
-        let modes = config.modes.iter().map(|m| m.name.clone()).collect();
-        let placer = GameLiftPlacer::new(
-            gl.clone(),
-            Target::Fleet(fleet.fleet_id.clone()),
-            Certificates::Fixed(CertificateFingerprint::of_der(b"fleet certificate")),
-        );
-        let (handle, _driver) = spawn_matchmaker(
-            Matchmaker::new(config).unwrap(),
-            Arc::new(placer),
-            Arc::clone(&profiles) as Arc<dyn ProfileStore>,
-            clock,
-            DriverConfig {
-                tick: Duration::from_millis(50),
-                capacity_retries: 1_000,
-                capacity_backoff: Duration::from_millis(100),
-                ..DriverConfig::default()
-            },
-            metrics.clone(),
-            std::future::pending(),
-        );
-        let state = AppState {
-            auth: Arc::new(Authenticator::hmac(KEY, None, None).unwrap()),
-            matchmaker: handle,
-            profiles: Arc::clone(&profiles) as Arc<dyn ProfileStore>,
-            rankings: rankings as Arc<dyn Rankings>,
-            parties: Arc::default(),
-            rate_limiter: Arc::new(std::sync::Mutex::new(RateLimiter::new(RateLimit {
-                burst: 100,
-                per_second: 100,
-            }))),
-            modes: Arc::new(modes),
-            clock,
-            metrics,
-        };
-        let router = app(state, &ApiConfig::default());
-
-        let create = |player: &str, mode: &str, latency: u32| {
-            let body =
-                format!(r#"{{"mode": "{mode}", "latencies_ms": {{"us-east-1": {latency}}}}}"#);
-            authed("POST", "/v1/matchmaking/tickets", player)
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body))
-                .unwrap()
-        };
         let queued_at = tokio::time::Instant::now();
         // The quitter queues first and cancels while nothing can be placed.
         let (status, quitter) = call(&router, create("crowd-quitter", "duel", 30)).await;
@@ -512,13 +500,13 @@ mod api {
         .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(cancelled.state, TicketState::Cancelled, "{cancelled:?}");
-        // A placement fails for lack of capacity before capacity returns: polled on the
-        // backend's own counter, with a deadline.
+        // Placements fail for lack of capacity, and their tickets return to the pool,
+        // before capacity returns: polled on the backend's own counter, with a deadline.
         let deadline = tokio::time::Instant::now() + tests::fleet_local::WAIT;
         while !metrics_text
             .encode()
             .lines()
-            .any(|l| l.contains("outcome=\"no_capacity_retry\"") && !l.ends_with(" 0"))
+            .any(|l| l.contains("outcome=\"failed\"") && !l.ends_with(" 0"))
         {
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -598,6 +586,77 @@ mod api {
             );
             assert!(!named.contains(&"crowd-quitter".to_owned()));
         }
+        assert!(fleet.terminate().await);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A flood larger than capacity (issue 7's fault scenario): 20 players ask for duels
+    /// on a fleet with 2 processes whose game sessions never end. Two matches are placed;
+    /// the other tickets fail their placements back into the pool until their budget is
+    /// spent or they time out. None is lost: every ticket reaches a final state, the
+    /// placed ones are exactly the players of the two game sessions, and the API's
+    /// counts add up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_beyond_capacity_waits_or_ends_and_loses_no_ticket() {
+        use std::collections::HashMap;
+
+        let dir = std::env::temp_dir().join(tests::unique_name("api-flood"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut fleet = FleetLocal::start(
+            &dir,
+            &[
+                "--launch-path",
+                env!("CARGO_BIN_EXE_lifecycle_server"),
+                "--processes",
+                "2",
+            ],
+        )
+        .await;
+        for _ in 0..2 {
+            fleet.wait_for(&["server process ready"]).await;
+        }
+        let gl = fleet.gamelift().await;
+        let mut config = backend::http::modes::default_config();
+        for mode in &mut config.modes {
+            mode.placement_retries = 3;
+            mode.ticket_timeout_ms = 5_000;
+        }
+        let (router, _metrics, _profiles) = api_on_fleet(
+            &fleet,
+            &gl,
+            &dir,
+            config,
+            DriverConfig {
+                tick: Duration::from_millis(50),
+                capacity_retries: 0,
+                ..DriverConfig::default()
+            },
+        );
+        let mut tickets = Vec::new();
+        for i in 0..20 {
+            let player = format!("flood-{i:02}");
+            let (status, ticket) = call(&router, create(&player, "duel", 30)).await;
+            assert_eq!(status, StatusCode::CREATED);
+            tickets.push((player, ticket.id));
+        }
+        let mut by_status: HashMap<&'static str, usize> = HashMap::new();
+        let mut sessions: HashMap<String, usize> = HashMap::new();
+        for (player, id) in &tickets {
+            let ticket = final_state(&router, player, id).await;
+            let status = ticket.state.status().as_str();
+            *by_status.entry(status).or_default() += 1;
+            match ticket.state {
+                TicketState::Completed { connection } => {
+                    *sessions.entry(connection.game_session_id).or_default() += 1;
+                }
+                TicketState::Failed { .. } | TicketState::TimedOut => {}
+                other => panic!("{player}: unexpected final state {other:?}"),
+            }
+        }
+        assert_eq!(by_status.values().sum::<usize>(), 20, "{by_status:?}");
+        assert_eq!(sessions.len(), 2, "one match per process: {sessions:?}");
+        assert!(sessions.values().all(|n| *n == 2), "{sessions:?}");
+        assert_eq!(by_status.get("COMPLETED"), Some(&4), "{by_status:?}");
         assert!(fleet.terminate().await);
         let _ = std::fs::remove_dir_all(&dir);
     }

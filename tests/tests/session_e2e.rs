@@ -188,6 +188,35 @@ impl Placed {
         process_logs(&self.fleet.data_dir)
     }
 
+    /// Alice and Bob (the first two reservations) connected.
+    async fn connect_both(&self) -> (client::Session, client::Session) {
+        let options = ClientOptions::default();
+        let alice = client::connect(&self.info(&self.psess(0)), &options)
+            .await
+            .unwrap_or_else(|e| panic!("alice connects: {e}\n{}", self.logs()));
+        let bob = client::connect(&self.info(&self.psess(1)), &options)
+            .await
+            .expect("bob connects");
+        (alice, bob)
+    }
+
+    /// Both play; once snapshots flow, `interrupt` runs; returns both bots' outcomes.
+    async fn play_then<F: Future<Output = ()>>(
+        &self,
+        interrupt: impl FnOnce() -> F,
+    ) -> (client::bot::BotOutcome, client::bot::BotOutcome) {
+        let (alice, mut bob) = self.connect_both().await;
+        let alice_bot = tokio::spawn(client::bot::play(alice, TICK, LIMIT));
+        tokio::time::timeout(WAIT, bob.next_tick())
+            .await
+            .expect("a snapshot within the wait")
+            .expect("the session is open");
+        interrupt().await;
+        let b = client::bot::play(bob, TICK, LIMIT).await;
+        let a = alice_bot.await.expect("alice's bot");
+        (a, b)
+    }
+
     /// ProcessEnding, then exit 0, as the fleet saw it.
     async fn process_ended_cleanly(&mut self) {
         let id = self.process_id.clone();
@@ -358,29 +387,18 @@ async fn a_match_placed_on_fleet_local_is_played_reported_and_ended() {
 async fn a_match_terminated_by_gamelift_ends_cut_short_and_is_still_reported() {
     // Ten minutes of match: only the termination can end it within the test.
     let mut placed = Placed::new("cut", 18_000, Results::Sqs).await;
-    let options = ClientOptions::default();
-    let alice = client::connect(&placed.info(&placed.psess(0)), &options)
-        .await
-        .unwrap_or_else(|e| panic!("alice connects: {e}\n{}", placed.logs()));
-    let mut bob = client::connect(&placed.info(&placed.psess(1)), &options)
-        .await
-        .expect("bob connects");
     // Both are in and snapshots flow before GameLift pulls the plug.
-    let alice_bot = tokio::spawn(client::bot::play(alice, TICK, LIMIT));
-    tokio::time::timeout(WAIT, bob.next_tick())
-        .await
-        .expect("a snapshot within the wait")
-        .expect("the session is open");
-    placed
-        .gl
-        .terminate_game_session()
-        .game_session_id(&placed.gsid)
-        .termination_mode(TerminationMode::TriggerOnProcessTerminate)
-        .send()
-        .await
-        .expect("TerminateGameSession");
-    let b = client::bot::play(bob, TICK, LIMIT).await;
-    let a = alice_bot.await.expect("alice's bot");
+    let (gl, gsid) = (placed.gl.clone(), placed.gsid.clone());
+    let (a, b) = placed
+        .play_then(|| async move {
+            gl.terminate_game_session()
+                .game_session_id(gsid)
+                .termination_mode(TerminationMode::TriggerOnProcessTerminate)
+                .send()
+                .await
+                .expect("TerminateGameSession");
+        })
+        .await;
     for outcome in [&a, &b] {
         assert_eq!(
             outcome.close,
@@ -405,13 +423,7 @@ async fn a_match_terminated_by_gamelift_ends_cut_short_and_is_still_reported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spooled_result_reaches_the_local_backend_which_checks_it() {
     let mut placed = Placed::new("spool", 60, Results::Spool).await;
-    let options = ClientOptions::default();
-    let alice = client::connect(&placed.info(&placed.psess(0)), &options)
-        .await
-        .unwrap_or_else(|e| panic!("alice connects: {e}\n{}", placed.logs()));
-    let bob = client::connect(&placed.info(&placed.psess(1)), &options)
-        .await
-        .expect("bob connects");
+    let (alice, bob) = placed.connect_both().await;
     let (a, _) = tokio::join!(
         client::bot::play(alice, TICK, LIMIT),
         client::bot::play(bob, TICK, LIMIT)
@@ -488,26 +500,15 @@ async fn a_server_killed_mid_match_ends_its_session_and_invents_no_result() {
         .find_map(|w| w.strip_prefix("pid="))
         .expect("pid=")
         .to_owned();
-    let options = ClientOptions::default();
-    let alice = client::connect(&placed.info(&placed.psess(0)), &options)
-        .await
-        .unwrap_or_else(|e| panic!("alice connects: {e}\n{}", placed.logs()));
-    let mut bob = client::connect(&placed.info(&placed.psess(1)), &options)
-        .await
-        .expect("bob connects");
-    let alice_bot = tokio::spawn(client::bot::play(alice, TICK, LIMIT));
-    tokio::time::timeout(WAIT, bob.next_tick())
-        .await
-        .expect("a snapshot within the wait")
-        .expect("the session is open");
-
-    let killed = std::process::Command::new("/bin/kill")
-        .args(["-KILL", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let b = client::bot::play(bob, TICK, LIMIT).await;
-    let a = alice_bot.await.expect("alice's bot");
+    let (a, b) = placed
+        .play_then(|| async move {
+            let killed = std::process::Command::new("/bin/kill")
+                .args(["-KILL", &pid])
+                .status()
+                .expect("kill runs");
+            assert!(killed.success());
+        })
+        .await;
     for outcome in [&a, &b] {
         assert_eq!(outcome.close, client::CloseReason::TimedOut, "{outcome:?}");
         assert!(
