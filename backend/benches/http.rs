@@ -33,7 +33,7 @@
 //! requests per second. Both servers and wrk share the machine's cores.
 //!
 //! Settings (environment): `HTTP_BENCH_SECS` (10), `HTTP_BENCH_CONNECTIONS` (64),
-//! `HTTP_BENCH_THREADS` (2), `HTTP_BENCH_TOKENS` (300,000), `WRK` (`wrk` on the `PATH`).
+//! `HTTP_BENCH_THREADS` (2), `HTTP_BENCH_TOKENS` (500,000), `WRK` (`wrk` on the `PATH`).
 //! With the defaults the whole run takes well under a minute; every wait is bounded.
 
 use std::fmt::Write as _;
@@ -127,7 +127,7 @@ impl Settings {
             secs: env_number("HTTP_BENCH_SECS", 10)?,
             connections: env_number("HTTP_BENCH_CONNECTIONS", 64)?,
             threads: env_number("HTTP_BENCH_THREADS", 2)?,
-            tokens: env_number("HTTP_BENCH_TOKENS", 300_000)?,
+            tokens: env_number("HTTP_BENCH_TOKENS", 500_000)?,
         };
         if !(1..=60).contains(&settings.secs) {
             bail!("HTTP_BENCH_SECS must be 1 to 60 (the bench stays under two minutes)");
