@@ -29,6 +29,12 @@
 //! so duels are proposed on every tick and placed (each placement is one fsynced line
 //! in the embedded profile store). The pool and placement counts at the end are printed.
 //!
+//! A third run, a diagnostic beside the measurement (run before the real ticket run,
+//! whose backlog of placements outlasts it), repeats the ticket run on a second,
+//! identical API whose placer never answers (`ParkedPlacer`): matches are proposed and
+//! stay PLACING, so no placement record is written. The difference between the two
+//! ticket rows is what placing and recording the matches costs on the same cores.
+//!
 //! Target (issue 6): ticket creations per second at least half the trivial handler's
 //! requests per second. Both servers and wrk share the machine's cores.
 //!
@@ -52,8 +58,10 @@ use backend::http::{
     RateLimit, RateLimiter,
 };
 use backend::matchmaking::Matchmaker;
-use backend::placement::DevPlacer;
+use backend::matchmaking::ProposedMatch;
+use backend::placement::{DevPlacer, PlacedMatch, PlacementFailure, Placer};
 use backend::profiles::EmbeddedProfiles;
+use backend::rankings::BoxFuture;
 use backend::rankings::EmbeddedRankings;
 
 const HMAC_KEY: &[u8] = b"http-bench-hmac-key-0123456789abcdef";
@@ -65,6 +73,22 @@ const RATE_LIMIT: RateLimit = RateLimit {
 };
 /// How long wrk may take beyond its duration before it is killed.
 const WRK_GRACE: Duration = Duration::from_secs(30);
+
+/// A placer that never answers (the diagnostic run).
+struct ParkedPlacer;
+
+impl Placer for ParkedPlacer {
+    fn place<'a>(
+        &'a self,
+        _proposed: &'a ProposedMatch,
+    ) -> BoxFuture<'a, Result<PlacedMatch, PlacementFailure>> {
+        Box::pin(std::future::pending())
+    }
+
+    fn release<'a>(&'a self, _placed: &'a PlacedMatch) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -318,7 +342,10 @@ async fn run_wrk(
 }
 
 /// The API as `backend serve` builds it (see the module docs for what differs).
-async fn start_api(data_dir: &Path) -> anyhow::Result<(SocketAddr, MatchmakerHandle, ApiMetrics)> {
+async fn start_api(
+    data_dir: &Path,
+    placer: Arc<dyn Placer>,
+) -> anyhow::Result<(SocketAddr, MatchmakerHandle, ApiMetrics)> {
     let auth = Authenticator::hmac(HMAC_KEY, None, None).map_err(|e| anyhow::anyhow!(e))?;
     let mm_config = http::modes::default_config();
     let modes = mm_config.modes.iter().map(|m| m.name.clone()).collect();
@@ -331,7 +358,7 @@ async fn start_api(data_dir: &Path) -> anyhow::Result<(SocketAddr, MatchmakerHan
     let metrics = ApiMetrics::new();
     let (handle, _driver) = http::spawn_matchmaker(
         matchmaker,
-        Arc::new(DevPlacer::default()),
+        placer,
         Arc::clone(&profiles),
         clock,
         DriverConfig::default(),
@@ -431,7 +458,10 @@ async fn run() -> anyhow::Result<bool> {
     std::fs::write(&script, lua_script(&token_file, &body, settings.threads))
         .context("writing the Lua script")?;
 
-    let (api_addr, handle, metrics) = start_api(&dir.0.join("data")).await?;
+    let (api_addr, handle, metrics) =
+        start_api(&dir.0.join("data"), Arc::new(DevPlacer::default())).await?;
+    let (parked_addr, _, parked_metrics) =
+        start_api(&dir.0.join("data-parked"), Arc::new(ParkedPlacer)).await?;
     let trivial_addr = start_trivial().await?;
     let machine = format!(
         "nproc {}, CPU \"{}\"",
@@ -454,11 +484,13 @@ async fn run() -> anyhow::Result<bool> {
     println!("load average before: {}", load_average());
     let trivial = run_wrk(&wrk, settings, &script, trivial_addr).await?;
     println!("trivial handler done: {trivial:?}");
+    // The diagnostic before the real ticket run: the real run leaves a backlog of
+    // placements that keeps the disk and the cores busy for a while.
+    let parked = run_wrk(&wrk, settings, &script, parked_addr).await?;
+    println!("ticket creation, placements parked, done: {parked:?}");
     let tickets = run_wrk(&wrk, settings, &script, api_addr).await?;
     println!("ticket creation done: {tickets:?}");
-    println!("load average after: {}", load_average());
-
-    // One more tick, so the gauges and the stats include the last tickets.
+    // Stats first: the driver is still placing the backlog of the ticket run.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let stats = handle
         .stats()
@@ -468,6 +500,7 @@ async fn run() -> anyhow::Result<bool> {
     let created = metrics.tickets_created.get();
     let placed = placements_succeeded(&metrics);
     let placing = metrics.matches_placing.get();
+    println!("load average after: {}", load_average());
 
     let ratio = tickets.rate() / trivial.rate();
     let mut table = String::new();
@@ -479,6 +512,7 @@ async fn run() -> anyhow::Result<bool> {
     for (name, r) in [
         ("trivial axum handler", trivial),
         ("ticket creation (`POST /v1/matchmaking/tickets`)", tickets),
+        ("diagnostic: ticket creation, placements parked", parked),
     ] {
         writeln!(
             table,
@@ -501,6 +535,13 @@ async fn run() -> anyhow::Result<bool> {
         "server side: {created} tickets created; at the end {searching} searching in the pool, \
          {placed} matches placed ({} players), {placing} matches still placing",
         placed * 2
+    );
+    println!(
+        "diagnostic run: {} tickets created, {} matches left placing (never recorded); \
+         ratio to trivial {:.2}",
+        parked_metrics.tickets_created.get(),
+        parked_metrics.matches_placing.get(),
+        parked.rate() / trivial.rate()
     );
 
     let mut valid = true;
