@@ -17,8 +17,11 @@
 //! A commit is one line, so it survives a crash whole or not at all: an unterminated
 //! last line is a write torn by a crash (its call never returned) and is dropped; any
 //! other line that does not parse stops the open with [`ProfilesError::CorruptLog`].
-//! Conditions (match not applied, versions as expected) are checked under the store's
-//! lock before the line is written, and lines are replayed without checks.
+//! Conditions (match not applied, versions as expected) are checked under the writers'
+//! lock before the line is written, and lines are replayed without checks. Writers hold
+//! that lock until their record is applied, so they run one at a time; readers take only
+//! the lock of the in-memory data, never held across an fsync, and see a write once it
+//! is durable and applied.
 //!
 //! **Compaction** happens on open, as in the embedded rankings: the live state is written
 //! to `profiles.log.tmp` (one `applied` line, one `placement` line per placement, one
