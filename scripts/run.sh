@@ -79,18 +79,25 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Reads the first line of FILE matching PATTERN, waiting up to 60 s for it.
+# Reads the first line of FILE matching PATTERN, waiting up to 60 s for it, with a
+# progress bar on stderr while it waits.
 wait_line() {
-    local file="$1" pattern="$2" what="$3" line
-    for _ in $(seq 1 600); do
+    local file="$1" pattern="$2" what="$3" line i bar
+    for i in $(seq 1 600); do
         line="$(grep -m1 -- "$pattern" "$file" 2>/dev/null || true)"
         if [[ -n "$line" ]]; then
+            printf '\r    waiting for %s: ready%-40s\n' "$what" "" >&2
             printf '%s\n' "$line"
             return 0
         fi
+        if ((i % 5 == 0)); then
+            printf -v bar '%*s' $((i / 15)) ''
+            printf '\r    waiting for %s [%-40s] %ds' "$what" "${bar// /#}" $((i / 10)) >&2
+        fi
         sleep 0.1
     done
-    echo "scripts/run.sh: $what did not start; see $file" >&2
+    printf '\n' >&2
+    echo "scripts/run.sh: $what did not start within 60 s; see $file" >&2
     return 1
 }
 
@@ -130,7 +137,8 @@ echo "    GameLift:  $GAMELIFT_URL (fleet $FLEET_ID); logs in ${DATA#"$ROOT"/}/"
 echo
 echo "==> $BOTS bots queueing and playing (Ctrl-C stops everything)"
 "$BIN/players" --backend "http://127.0.0.1:$API_PORT" --tokens "$DATA/tokens.txt" \
-    --backend-metrics "http://127.0.0.1:$ADMIN_PORT/metrics" 2>"$DATA/players.log" &
+    --backend-metrics "http://127.0.0.1:$ADMIN_PORT/metrics" --fleet-processes "$PROCESSES" \
+    2>"$DATA/players.log" &
 PLAYERS_PID=$!
 # Stop order on exit: bots, fleet, backend.
 PIDS=("$PLAYERS_PID" "$FLEET_PID" "$BACKEND_PID")

@@ -17,8 +17,11 @@
 //! A commit is one line, so it survives a crash whole or not at all: an unterminated
 //! last line is a write torn by a crash (its call never returned) and is dropped; any
 //! other line that does not parse stops the open with [`ProfilesError::CorruptLog`].
-//! Conditions (match not applied, versions as expected) are checked under the store's
-//! lock before the line is written, and lines are replayed without checks.
+//! Conditions (match not applied, versions as expected) are checked under the writers'
+//! lock before the line is written, and lines are replayed without checks. Writers hold
+//! that lock until their record is applied, so they run one at a time; readers take only
+//! the lock of the in-memory data, never held across an fsync, and see a write once it
+//! is durable and applied.
 //!
 //! **Compaction** happens on open, as in the embedded rankings: the live state is written
 //! to `profiles.log.tmp` (one `applied` line, one `placement` line per placement, one
@@ -55,7 +58,11 @@ const LOCK_FILE: &str = "profiles.lock";
 /// store.
 #[derive(Debug, Clone)]
 pub struct EmbeddedProfiles {
-    state: Arc<Mutex<State>>,
+    /// The live state; readers hold this lock only to copy what they read out.
+    data: Arc<Mutex<Data>>,
+    /// The log; writers hold this lock from their decision until the record is applied,
+    /// so they are serialised, while the fsync itself runs without `data`'s lock.
+    log: Arc<Mutex<Log>>,
 }
 
 #[derive(Debug, Default)]
@@ -66,10 +73,9 @@ struct Data {
 }
 
 #[derive(Debug)]
-struct State {
-    data: Data,
-    log: File,
-    log_path: PathBuf,
+struct Log {
+    file: File,
+    path: PathBuf,
     /// Held for the lock it carries.
     _lock: File,
 }
@@ -153,40 +159,43 @@ impl EmbeddedProfiles {
             .open(&log_path)
             .map_err(io("open", &log_path))?;
         Ok(EmbeddedProfiles {
-            state: Arc::new(Mutex::new(State {
-                data,
-                log,
-                log_path,
+            data: Arc::new(Mutex::new(data)),
+            log: Arc::new(Mutex::new(Log {
+                file: log,
+                path: log_path,
                 _lock: lock,
             })),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Memory is changed only after the log line is durable, and by infallible
-        // inserts, so a poisoned lock still guards a consistent state.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        lock_data(&self.data)
     }
 
-    /// Under the lock and off the async threads: `decide` looks at the data and returns
-    /// the answer and, when something is to be written, the record; the record is logged
-    /// durably, then applied.
+    /// Under the log's lock and off the async threads: `decide` looks at the data and
+    /// returns the answer and, when something is to be written, the record; the record
+    /// is logged durably, then applied. Only one writer runs at a time, so the data
+    /// `decide` saw is still the data when the record is applied; readers are not held
+    /// up by the fsync (they see the state before the record until it is applied, and
+    /// the write has not returned before then).
     fn write<T: Send + 'static>(
         &self,
         decide: impl FnOnce(&Data) -> Result<(T, Option<Record>), ProfilesError> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, ProfilesError>> {
-        let state = Arc::clone(&self.state);
+        let (data, log) = (Arc::clone(&self.data), Arc::clone(&self.log));
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
-                let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-                let (answer, record) = decide(&state.data)?;
+                // A writer that panicked left the log at a line boundary or with a torn
+                // line the next open drops; its record was not applied.
+                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                let (answer, record) = decide(&lock_data(&data))?;
                 if let Some(record) = record {
                     let mut line = exact_json::to_vec(&record).expect("records serialize");
                     line.push(b'\n');
-                    let State { log, log_path, .. } = &mut *state;
-                    log.write_all(&line).map_err(io("append to", log_path))?;
-                    log.sync_data().map_err(io("fsync", log_path))?;
-                    state.data.apply(record);
+                    let Log { file, path, .. } = &mut *log;
+                    file.write_all(&line).map_err(io("append to", path))?;
+                    file.sync_data().map_err(io("fsync", path))?;
+                    lock_data(&data).apply(record);
                 }
                 Ok(answer)
             })
@@ -194,6 +203,12 @@ impl EmbeddedProfiles {
             .expect("the profiles log writer does not panic")
         })
     }
+}
+
+/// Memory is changed only after the log line is durable, and by infallible inserts, so a
+/// poisoned lock still guards a consistent state.
+fn lock_data(data: &Mutex<Data>) -> MutexGuard<'_, Data> {
+    data.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Reads the log (absent: empty), dropping a torn last line.
@@ -263,7 +278,7 @@ impl ProfileStore for EmbeddedProfiles {
         let state = self.lock();
         let found = players
             .iter()
-            .filter_map(|p| state.data.profiles.get(p).map(|f| (p.clone(), f.clone())))
+            .filter_map(|p| state.profiles.get(p).map(|f| (p.clone(), f.clone())))
             .collect();
         Box::pin(async { Ok(found) })
     }
@@ -286,12 +301,12 @@ impl ProfileStore for EmbeddedProfiles {
         &'a self,
         match_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<PlacementRecord>, ProfilesError>> {
-        let found = self.lock().data.placements.get(match_id).cloned();
+        let found = self.lock().placements.get(match_id).cloned();
         Box::pin(async { Ok(found) })
     }
 
     fn is_applied<'a>(&'a self, match_id: &'a str) -> BoxFuture<'a, Result<bool, ProfilesError>> {
-        let applied = self.lock().data.applied.contains(match_id);
+        let applied = self.lock().applied.contains(match_id);
         Box::pin(async move { Ok(applied) })
     }
 
@@ -340,7 +355,6 @@ impl ProfileStore for EmbeddedProfiles {
             None => Bound::Unbounded,
         };
         let mut range = state
-            .data
             .profiles
             .range::<PlayerId, _>((start, Bound::Unbounded));
         let profiles: Vec<PlayerProfile> = range

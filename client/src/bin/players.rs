@@ -45,15 +45,25 @@ struct Args {
     #[arg(long, default_value_t = 2)]
     summary_secs: u64,
     /// The backend's Prometheus endpoint (`http://127.0.0.1:9090/metrics`), for the
-    /// results it applied.
+    /// game sessions it placed and the results it applied.
     #[arg(long)]
     backend_metrics: Option<String>,
+    /// Server processes of the fleet, shown in the summary (the run command knows it).
+    #[arg(long)]
+    fleet_processes: Option<u32>,
 }
 
 /// The value of `name` in a Prometheus text exposition.
 fn metric(text: &str, name: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// What the backend reports: game sessions placed and results applied.
+#[derive(Debug, Default, Clone, Copy)]
+struct BackendCounts {
+    placed: Option<u64>,
+    applied: Option<u64>,
 }
 
 #[derive(Default)]
@@ -158,17 +168,25 @@ fn summary(
     counts: &Counts,
     bots: usize,
     stats: Option<&MatchmakingStats>,
-    applied: Option<u64>,
+    backend: BackendCounts,
+    processes: Option<u32>,
 ) -> String {
-    let mut line = format!(
+    let mut line = String::new();
+    if let Some(n) = processes {
+        line.push_str(&format!("fleet: {n} processes | "));
+    }
+    if let Some(n) = backend.placed {
+        line.push_str(&format!("game sessions placed {n} | "));
+    }
+    line.push_str(&format!(
         "players {bots}: searching {} | in a match {} | games finished {} | no match {} | errors {}",
         counts.searching.load(Ordering::Relaxed),
         counts.playing.load(Ordering::Relaxed),
         counts.games.load(Ordering::Relaxed),
         counts.no_match.load(Ordering::Relaxed),
         counts.errors.load(Ordering::Relaxed),
-    );
-    if let Some(applied) = applied {
+    ));
+    if let Some(applied) = backend.applied {
         line.push_str(&format!(" | results applied {applied}"));
     }
     if let Some(stats) = stats {
@@ -244,15 +262,18 @@ async fn main() -> anyhow::Result<()> {
         tokio::select! {
             _ = every.tick(), if args.summary_secs > 0 => {
                 let stats = observer.stats().await.ok();
-                let applied = match &args.backend_metrics {
-                    Some(url) => observer
-                        .get_text(url)
-                        .await
-                        .ok()
-                        .and_then(|t| metric(&t, "backend_results_applied_total")),
-                    None => None,
-                };
-                println!("{}", summary(&counts, n, stats.as_ref(), applied));
+                let mut backend = BackendCounts::default();
+                if let Some(url) = &args.backend_metrics
+                    && let Ok(text) = observer.get_text(url).await
+                {
+                    backend.applied = metric(&text, "backend_results_applied_total");
+                    backend.placed =
+                        metric(&text, "backend_placements_total{outcome=\"succeeded\"}");
+                }
+                println!(
+                    "{}",
+                    summary(&counts, n, stats.as_ref(), backend, args.fleet_processes)
+                );
             }
             done = tasks.join_next() => if done.is_none() { break },
             _ = tokio::signal::ctrl_c() => break,
@@ -260,6 +281,15 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     tasks.shutdown().await;
-    println!("{}", summary(&counts, n, None, None));
+    println!(
+        "{}",
+        summary(
+            &counts,
+            n,
+            None,
+            BackendCounts::default(),
+            args.fleet_processes
+        )
+    );
     Ok(())
 }
