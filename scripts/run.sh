@@ -16,12 +16,15 @@
 # results go to the spool), then the backend. Everything lives in .local/run-demo/;
 # profiles and ranks persist across runs (delete the folder to start over).
 #
-# Environment instead of embedded stores: pass backend flags through BACKEND_FLAGS, e.g.
-# BACKEND_FLAGS="--rankings redis --redis-url redis://127.0.0.1:6379".
+# Real services instead of embedded ones, through the environment:
+#   BACKEND_FLAGS="--queue sqs --queue-url Q --dlq-url D --profiles dynamodb
+#                  --table-prefix P --rankings redis --redis-url redis://127.0.0.1:6379"
+#   SERVER_QUEUE_FLAGS="--queue sqs --queue-url Q"   (instead of the spool)
+# (`backend init` creates Q, D and the tables; AWS_* variables reach every part.)
 set -euo pipefail
 
 BOTS=40
-PROCESSES=8
+PROCESSES=16
 PROFILE=release
 API_PORT="${API_PORT:-8080}"
 ADMIN_PORT="${ADMIN_PORT:-9090}"
@@ -76,7 +79,8 @@ cleanup() {
     echo "==> stopped; logs in ${DATA#"$ROOT"/}/"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
+# Ctrl-C is how a run is meant to end: after the clean stop, exit 0.
+trap 'exit 0' INT
 trap 'exit 143' TERM
 
 # Reads the first line of FILE matching PATTERN, waiting up to 60 s for it, with a
@@ -106,7 +110,7 @@ rm -f "$DATA/fleet.out"
 "$BIN/fleet" local --sdk-listen 127.0.0.1:0 --api-listen 127.0.0.1:0 \
     --data-dir "$DATA/fleet" \
     --launch-path "$BIN/session-server" \
-    --parameters "--port 0 --outbox-dir $DATA/outbox --keyring $KEYRING --queue spool --spool-dir $DATA/spool --tls-secret $TLS_SECRET --match-secs ${MATCH_SECS:-30}" \
+    --parameters "--port 0 --outbox-dir $DATA/outbox --keyring $KEYRING ${SERVER_QUEUE_FLAGS:---queue spool --spool-dir $DATA/spool} --tls-secret $TLS_SECRET --match-secs ${MATCH_SECS:-30}" \
     --processes "$PROCESSES" \
     >"$DATA/fleet.out" 2>"$DATA/fleet.log" &
 FLEET_PID=$!

@@ -1,6 +1,6 @@
 //! Starting `fleet local` as a real process for a test: its startup lines give the
 //! endpoints, its log (stderr) is read line by line so tests wait for events instead of
-//! sleeping, and it is stopped with SIGTERM (or killed when the test drops it).
+//! sleeping, and it is stopped with SIGTERM, also when a test drops it (say on a panic).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -56,7 +56,6 @@ impl FleetLocal {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
             .spawn()
             .expect("fleet local starts");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
@@ -143,5 +142,17 @@ impl FleetLocal {
             .expect("fleet local exits after SIGTERM")
             .expect("wait works");
         exit.success()
+    }
+}
+
+/// A test that panics drops its fleet: SIGTERM (not SIGKILL) lets `fleet local` terminate
+/// its server processes before it exits, so none outlives the test.
+impl Drop for FleetLocal {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("/bin/kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
     }
 }
