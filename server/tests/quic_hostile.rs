@@ -8,6 +8,8 @@
 //! client library never would, and a UDP relay that swallows the server's answers so a
 //! handshake starts and never finishes.
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,20 +82,10 @@ fn start(config: ShellConfig) -> Server {
     )
     .expect("bind");
     tokio::spawn(shell.run());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(identity.leaf_der().clone()).expect("root");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .expect("tls13")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![protocol::game::ALPN.to_vec()];
-    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("quic");
     Server {
         handle,
         metrics,
-        client_config: quinn::ClientConfig::new(Arc::new(quic)),
+        client_config: common::client_trusting(&identity),
     }
 }
 

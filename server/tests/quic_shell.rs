@@ -1,6 +1,8 @@
 //! The shell over real QUIC on loopback: admission, typed closes, hostile input and a
 //! full session, with a plain quinn client and GameLift's accept answered in-process.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -115,21 +117,11 @@ fn start_with(
     )
     .expect("bind");
     tokio::spawn(shell.run());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(identity.leaf_der().clone()).expect("root");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .expect("tls13")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![protocol::game::ALPN.to_vec()];
-    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("quic");
     Server {
         handle,
         gamelift,
         metrics,
-        client_config: quinn::ClientConfig::new(Arc::new(quic)),
+        client_config: common::client_trusting(&identity),
     }
 }
 
