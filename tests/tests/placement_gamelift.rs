@@ -40,6 +40,30 @@ fn proposed(id: u64, players: &[&str]) -> ProposedMatch {
     }
 }
 
+/// `fleet local` running `processes` lifecycle test servers in a fresh folder, once all
+/// are ready.
+async fn lifecycle_fleet(name: &str, processes: u32) -> (std::path::PathBuf, FleetLocal) {
+    let dir = std::env::temp_dir().join(tests::unique_name(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = processes.to_string();
+    let mut fleet = FleetLocal::start(
+        &dir,
+        &[
+            "--launch-path",
+            env!("CARGO_BIN_EXE_lifecycle_server"),
+            "--processes",
+            &n,
+            "--termination-grace",
+            "5",
+        ],
+    )
+    .await;
+    for _ in 0..processes {
+        fleet.wait_for(&["server process ready"]).await;
+    }
+    (dir, fleet)
+}
+
 /// A "player" presents its player session to the lifecycle test server.
 async fn present(port: u16, player_session_id: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
@@ -56,21 +80,7 @@ async fn present(port: u16, player_session_id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matches_are_placed_on_fleet_local() {
-    let dir = std::env::temp_dir().join(tests::unique_name("placement-gamelift"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut fleet = FleetLocal::start(
-        &dir,
-        &[
-            "--launch-path",
-            env!("CARGO_BIN_EXE_lifecycle_server"),
-            "--processes",
-            "1",
-            "--termination-grace",
-            "5",
-        ],
-    )
-    .await;
-    fleet.wait_for(&["server process ready"]).await;
+    let (dir, mut fleet) = lifecycle_fleet("placement-gamelift", 1).await;
     let gl = fleet.gamelift().await;
     let secret = b"shared tls secret".to_vec();
     let placer = GameLiftPlacer::new(
@@ -284,21 +294,7 @@ mod api {
     /// backoff, until the first game session ends and a fresh process takes them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn tickets_are_placed_on_fleet_local_and_wait_for_capacity() {
-        let dir = std::env::temp_dir().join(tests::unique_name("api-gamelift"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut fleet = FleetLocal::start(
-            &dir,
-            &[
-                "--launch-path",
-                env!("CARGO_BIN_EXE_lifecycle_server"),
-                "--processes",
-                "1",
-                "--termination-grace",
-                "5",
-            ],
-        )
-        .await;
-        fleet.wait_for(&["server process ready"]).await;
+        let (dir, fleet) = super::lifecycle_fleet("api-gamelift", 1).await;
         let gl = fleet.gamelift().await;
         let (router, _metrics, profiles) = api_on_fleet(
             &fleet,
@@ -391,21 +387,7 @@ mod api {
 
         const DUEL: usize = 16; // 8 matches of 2
         const SQUADS: usize = 24; // 4 matches of 6
-        let dir = std::env::temp_dir().join(tests::unique_name("api-crowd"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut fleet = FleetLocal::start(
-            &dir,
-            &[
-                "--launch-path",
-                env!("CARGO_BIN_EXE_lifecycle_server"),
-                "--processes",
-                "12",
-            ],
-        )
-        .await;
-        for _ in 0..12 {
-            fleet.wait_for(&["server process ready"]).await;
-        }
+        let (dir, fleet) = super::lifecycle_fleet("api-crowd", 12).await;
         let gl = fleet.gamelift().await;
         // No capacity: placements fail until it comes back.
         gl.update_fleet_capacity()
@@ -600,21 +582,7 @@ mod api {
     async fn a_flood_beyond_capacity_waits_or_ends_and_loses_no_ticket() {
         use std::collections::HashMap;
 
-        let dir = std::env::temp_dir().join(tests::unique_name("api-flood"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut fleet = FleetLocal::start(
-            &dir,
-            &[
-                "--launch-path",
-                env!("CARGO_BIN_EXE_lifecycle_server"),
-                "--processes",
-                "2",
-            ],
-        )
-        .await;
-        for _ in 0..2 {
-            fleet.wait_for(&["server process ready"]).await;
-        }
+        let (dir, fleet) = super::lifecycle_fleet("api-flood", 2).await;
         let gl = fleet.gamelift().await;
         let mut config = backend::http::modes::default_config();
         for mode in &mut config.modes {
