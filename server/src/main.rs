@@ -441,13 +441,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     tracing::info!(?opened, dir = %outbox.dir().display(), slot, "outbox open");
     // The AWS clients run on a runtime of their own: the reporter blocks on them from a
     // blocking thread, and the game's current-thread runtime must never wait on that.
-    let aws_runtime = BackgroundRuntime(Some(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("aws")
-            .enable_all()
-            .build()?,
-    ));
+    // Only the SQS queue needs it: no thread is started for the spool or the outbox alone.
+    let aws_runtime = BackgroundRuntime(match cli.queue {
+        QueueKind::Sqs => Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("aws")
+                .enable_all()
+                .build()?,
+        ),
+        QueueKind::None | QueueKind::Spool => None,
+    });
     let (queue, fifo) = match cli.queue {
         QueueKind::None => (DynQueue(Box::new(OutboxOnly)), false),
         QueueKind::Sqs => {
