@@ -13,7 +13,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use protocol::game::{
@@ -55,6 +55,10 @@ pub struct ClientOptions {
     pub bind: Option<SocketAddr>,
     /// Events buffered for the application before the stream reader waits.
     pub event_buffer: usize,
+    /// `Inputs` carry the snapshot ack; a separate `Ack` datagram goes out for a snapshot
+    /// only when no `Inputs` were sent for this long (a client that stopped sending
+    /// inputs still moves its delta baseline forward).
+    pub ack_idle: Duration,
 }
 
 impl Default for ClientOptions {
@@ -69,6 +73,7 @@ impl Default for ClientOptions {
             initial_rtt: Duration::from_millis(100),
             bind: None,
             event_buffer: 1024,
+            ack_idle: Duration::from_millis(100),
         }
     }
 }
@@ -223,9 +228,23 @@ struct Shared {
     /// The reason from a received `Disconnect`, or a protocol violation found locally.
     reason: Mutex<Option<CloseReason>>,
     datagrams: DatagramTally,
+    /// When `send_inputs` last handed an `Inputs` datagram (and so an ack) to quinn.
+    inputs_sent_at: Mutex<Option<Instant>>,
+    /// See [`ClientOptions::ack_idle`].
+    ack_idle: Duration,
 }
 
 impl Shared {
+    /// Whether the snapshot just applied needs its own `Ack`: no `Inputs` carried one
+    /// within `ack_idle`.
+    fn needs_separate_ack(&self, now: Instant) -> bool {
+        let sent_at = *self
+            .inputs_sent_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        sent_at.is_none_or(|at| now.saturating_duration_since(at) >= self.ack_idle)
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, ClientState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -514,6 +533,8 @@ async fn admit(
         state: Mutex::new(ClientState::new(opts.redundancy, opts.history)),
         reason: Mutex::new(None),
         datagrams: DatagramTally::default(),
+        inputs_sent_at: Mutex::new(None),
+        ack_idle: opts.ack_idle,
     });
     let (event_tx, events) = mpsc::channel(opts.event_buffer.max(1));
     let (tick_tx, ticks) = watch::channel(None);
@@ -574,7 +595,8 @@ async fn stream_task(
     }
 }
 
-/// Applies snapshot datagrams and acks them.
+/// Applies snapshot datagrams, and acks them in a datagram of their own while the
+/// application sends no `Inputs` (which carry the ack otherwise).
 async fn datagram_task(
     conn: quinn::Connection,
     shared: Arc<Shared>,
@@ -598,7 +620,10 @@ async fn datagram_task(
             }
         };
         let outcome = shared.state().on_snapshot(&snapshot);
-        if let Some(ack) = outcome.ack() {
+        if let Some(ack) = outcome
+            .ack()
+            .filter(|_| shared.needs_separate_ack(Instant::now()))
+        {
             match encode(&ClientMessage::Ack(ack)) {
                 Ok(b) => {
                     let len = b.len();
@@ -646,6 +671,11 @@ impl Session {
         let len = bytes.len();
         self.conn.send_datagram(Bytes::from(bytes))?;
         self.shared.datagrams.sent(len);
+        *self
+            .shared
+            .inputs_sent_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         Ok(seq)
     }
 

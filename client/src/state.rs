@@ -108,7 +108,7 @@ impl ClientState {
 
     /// Records the input of the next client tick and returns the message to send: this
     /// input (sequence number one above the previous) and the previous ones within the
-    /// redundancy window, newest first.
+    /// redundancy window, newest first, with the ack of the newest snapshot applied.
     pub fn next_inputs(&mut self, frame: InputFrame) -> Inputs {
         self.newest_seq = self.newest_seq.wrapping_add(1);
         self.recent_inputs.push_front(frame);
@@ -116,6 +116,7 @@ impl ClientState {
         Inputs {
             newest_seq: self.newest_seq,
             frames: self.recent_inputs.iter().copied().collect(),
+            ack: self.ack().map(|a| a.tick),
         }
     }
 

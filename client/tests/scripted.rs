@@ -135,6 +135,8 @@ async fn client_applies_deltas_acks_surfaces_events_and_the_disconnect_reason() 
         let opts = ClientOptions {
             name: "ann".to_owned(),
             redundancy: 3,
+            // Every snapshot is acked in an `Ack` of its own (inputs stopped long ago).
+            ack_idle: Duration::ZERO,
             ..ClientOptions::default()
         };
         let session = client::connect(&info(addr, pin, "psess-42"), &opts)
@@ -214,6 +216,60 @@ async fn client_applies_deltas_acks_surfaces_events_and_the_disconnect_reason() 
     assert_eq!(xs, vec![3, 2, 1], "input 3 carries 2 and 1, newest first");
     let ticks: Vec<u32> = acks.iter().map(|a| a.tick).collect();
     assert_eq!(ticks, vec![100, 101, 103, 103, 103]);
+}
+
+/// While the application sends inputs, they carry the ack and no `Ack` datagram goes out.
+#[tokio::test]
+async fn inputs_carry_the_ack_while_they_flow() {
+    let (cert, key) = self_signed();
+    let pin = fingerprint(&cert);
+    let (endpoint, addr) = server(cert, key);
+    let script = tokio::spawn(async move {
+        let mut peer = Peer::accept(&endpoint).await;
+        peer.read().await.expect("hello");
+        peer.send(&welcome(3, false)).await;
+        let first = peer.datagram().await;
+        let mut s = snapshot(100, None);
+        s.last_input_seq = 1;
+        peer.snapshot(s);
+        let second = peer.datagram().await;
+        peer.disconnect(DisconnectReason::MatchEnded).await;
+        (first, second)
+    });
+    let test = async {
+        let opts = ClientOptions {
+            ack_idle: Duration::from_secs(3600),
+            ..ClientOptions::default()
+        };
+        let mut session = client::connect(&info(addr, pin, "psess-7"), &opts)
+            .await
+            .expect("connect");
+        session.send_inputs(InputFrame::default()).expect("inputs");
+        assert_eq!(session.next_tick().await, Some(100));
+        session.send_inputs(InputFrame::default()).expect("inputs");
+        session.closed().await
+    };
+    let closed = tokio::time::timeout(TEST_LIMIT, test)
+        .await
+        .expect("client side in time");
+    assert_eq!(closed, CloseReason::Server(DisconnectReason::MatchEnded));
+    let (first, second) = tokio::time::timeout(TEST_LIMIT, script)
+        .await
+        .expect("server side in time")
+        .unwrap();
+    let ClientMessage::Inputs(first) = first else {
+        panic!("first datagram must be Inputs, got {first:?}");
+    };
+    assert_eq!(
+        (first.newest_seq, first.ack),
+        (1, None),
+        "nothing to ack yet"
+    );
+    // The datagram right after the snapshot is the next input with the ack, not an Ack.
+    let ClientMessage::Inputs(second) = second else {
+        panic!("the snapshot must be acked inside Inputs, got {second:?}");
+    };
+    assert_eq!((second.newest_seq, second.ack), (2, Some(100)));
 }
 
 #[tokio::test]

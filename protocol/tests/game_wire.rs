@@ -37,8 +37,16 @@ fn input_frame() -> impl Strategy<Value = InputFrame> {
 fn client_message() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
         hello().prop_map(ClientMessage::Hello),
-        (any::<u32>(), vec(input_frame(), 1..=MAX_INPUT_FRAMES))
-            .prop_map(|(newest_seq, frames)| ClientMessage::Inputs(Inputs { newest_seq, frames })),
+        (
+            any::<u32>(),
+            vec(input_frame(), 1..=MAX_INPUT_FRAMES),
+            any::<Option<u32>>()
+        )
+            .prop_map(|(newest_seq, frames, ack)| ClientMessage::Inputs(Inputs {
+                newest_seq,
+                frames,
+                ack
+            })),
         any::<u32>().prop_map(|tick| ClientMessage::Ack(SnapshotAck { tick })),
         Just(ClientMessage::Leave),
     ]
@@ -371,7 +379,7 @@ fn golden_bytes_match_the_wire_format_document() {
     let hello = encode(&hello_msg("psess-1")).unwrap();
     assert_eq!(
         hex(&hello),
-        "0e000000 00 02 07 70736573732d31 03 616e6e".replace(' ', "")
+        "0e000000 00 03 07 70736573732d31 03 616e6e".replace(' ', "")
     );
     let inputs = encode(&ClientMessage::Inputs(Inputs {
         newest_seq: 300,
@@ -387,9 +395,10 @@ fn golden_bytes_match_the_wire_format_document() {
                 buttons: 0,
             },
         ],
+        ack: Some(299),
     }))
     .unwrap();
-    assert_eq!(hex(&inputs), "01fb2c0102ff7f01000000");
+    assert_eq!(hex(&inputs), "01fb2c0102ff7f0100000001fb2b01");
     let ack = encode(&ClientMessage::Ack(SnapshotAck { tick: 251 })).unwrap();
     assert_eq!(hex(&ack), "02fbfb00");
     let bye = encode(&ServerMessage::Disconnect(Disconnect {
@@ -563,6 +572,7 @@ fn field_caps_hold_on_both_sides() {
     let too_many = ClientMessage::Inputs(Inputs {
         newest_seq: 0,
         frames: vec![InputFrame::default(); MAX_INPUT_FRAMES + 1],
+        ack: None,
     });
     assert!(matches!(
         encode(&too_many),
@@ -700,6 +710,7 @@ fn legality_table() {
     let inputs = ClientMessage::Inputs(Inputs {
         newest_seq: 1,
         frames: vec![InputFrame::default()],
+        ack: None,
     });
     let ack = ClientMessage::Ack(SnapshotAck { tick: 1 });
     let leave = ClientMessage::Leave;

@@ -80,6 +80,7 @@ fn bot_tick(m: &mut Match, seqs: &mut [u32], history: &mut [Vec<InputFrame>]) ->
         let inputs = Inputs {
             newest_seq: seqs[i],
             frames: history[i].clone(),
+            ack: None,
         };
         m.apply_inputs(me, &inputs).unwrap();
     }
@@ -304,6 +305,7 @@ fn inputs_with_redundancy_through_the_match() {
         &Inputs {
             newest_seq: 1,
             frames: vec![f(1)],
+            ack: None,
         },
     )
     .unwrap();
@@ -316,6 +318,7 @@ fn inputs_with_redundancy_through_the_match() {
             &Inputs {
                 newest_seq: 3,
                 frames: vec![f(3), f(2), f(1)],
+                ack: None,
             },
         )
         .unwrap();
@@ -328,6 +331,7 @@ fn inputs_with_redundancy_through_the_match() {
             &Inputs {
                 newest_seq: 3,
                 frames: vec![f(3), f(2)],
+                ack: None,
             },
         )
         .unwrap();
@@ -342,6 +346,7 @@ fn inputs_with_redundancy_through_the_match() {
                 &Inputs {
                     newest_seq: 4 + n * 8,
                     frames: vec![f(0); 8],
+                    ack: None,
                 },
             )
             .unwrap();

@@ -194,6 +194,7 @@ fn inputs_msg(newest_seq: u32, move_x: i8) -> ClientMessage {
                 buttons: 0,
             })
             .collect(),
+        ack: None,
     })
 }
 

@@ -33,6 +33,7 @@ fn inputs_bytes(seq: u32) -> Vec<u8> {
     frame(&ClientMessage::Inputs(Inputs {
         newest_seq: seq,
         frames: vec![InputFrame::default()],
+        ack: None,
     }))
 }
 

@@ -40,7 +40,8 @@ pub enum ClientMessage {
     /// The newest input and a few older ones again, in a datagram.
     Inputs(Inputs),
     /// The newest snapshot the client has received, in a datagram; the server encodes
-    /// later snapshots as deltas against it.
+    /// later snapshots as deltas against it. Only needed while the client sends no
+    /// `Inputs`, which carry the same acknowledgement.
     Ack(SnapshotAck),
     /// The player leaves the match on purpose, on the stream; no reconnect grace applies.
     Leave,
@@ -93,6 +94,10 @@ pub struct Inputs {
     #[serde(serialize_with = "ser_vec::<_, _, MAX_INPUT_FRAMES>")]
     #[serde(deserialize_with = "de_vec::<_, _, MAX_INPUT_FRAMES>")]
     pub frames: Vec<InputFrame>,
+    /// The newest snapshot tick the client holds, as in [`SnapshotAck`]: a client that
+    /// sends inputs every tick acknowledges snapshots here and needs no separate `Ack`
+    /// datagram (half the upstream packets). `None` before the first snapshot.
+    pub ack: Option<u32>,
 }
 
 /// One tick of a player's controls.

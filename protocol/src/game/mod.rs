@@ -43,7 +43,8 @@ pub use view::{ApplyError, WorldView, apply_snapshot};
 
 /// The game wire's version. Bumped on any change to the layout of a message.
 /// Version 2: delta snapshots carry changed players as per-field deltas.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// Version 3: `Inputs` carries the client's snapshot acknowledgement (`ack`).
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// The TLS ALPN protocol id of the game wire; a server refuses other ALPNs at the handshake.
 /// It names the protocol family, not the layout version, which `Hello` carries.

@@ -57,8 +57,8 @@ impl BareTally {
 }
 
 /// How the bare clients mimic the bots' upstream traffic: one datagram every
-/// `input_interval` (the bot's `Inputs`) and one per datagram received (its `Ack`), all
-/// of `size` bytes (the bots' mean).
+/// `input_interval` (the bot's `Inputs`, which carry its snapshot acks since protocol
+/// version 3), of `size` bytes (the bots' mean).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BareUpstream {
     pub(crate) size: usize,
@@ -197,9 +197,6 @@ impl Client {
                     Ok(d) => {
                         self.bare.received.fetch_add(1, Ordering::Relaxed);
                         self.bare.bytes_received.fetch_add(d.len() as u64, Ordering::Relaxed);
-                        if conn.send_datagram(upstream.clone()).is_ok() {
-                            self.bare.sent(up.size);
-                        }
                     }
                     Err(_) => break,
                 },

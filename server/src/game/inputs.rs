@@ -144,6 +144,7 @@ mod tests {
         Inputs {
             newest_seq: newest,
             frames: (0..count).map(|i| frame((newest - i) as i8)).collect(),
+            ack: None,
         }
     }
 
@@ -199,6 +200,7 @@ mod tests {
                 move_y: -128,
                 buttons: 0,
             }],
+            ack: None,
         });
         let f = buf.next_tick();
         assert_eq!((f.move_x, f.move_y), (-127, -127));

@@ -43,6 +43,7 @@ fn press(m: &mut Match, player: u8, seq: u32, move_x: i8, move_y: i8, buttons: u
         &Inputs {
             newest_seq: seq,
             frames: vec![frame],
+            ack: None,
         },
     )
     .unwrap();

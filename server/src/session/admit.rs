@@ -31,7 +31,11 @@ impl Sessions {
                 if inputs.frames.is_empty() {
                     return self.close_conn(conn, DisconnectReason::MalformedMessage);
                 }
+                let ack = inputs.ack;
                 self.outputs.push_back(Output::Input { player, inputs });
+                if let Some(tick) = ack {
+                    self.outputs.push_back(Output::Ack { player, tick });
+                }
             }
             ClientMessage::Ack(ack) => {
                 if let Some(player) = self.conns.get(&conn).and_then(|c| c.player) {

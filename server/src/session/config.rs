@@ -22,8 +22,9 @@ pub const DEFAULT_RECONNECT_GRACE: Duration = Duration::from_secs(15);
 pub const DEFAULT_MAX_PENDING: usize = 64;
 
 /// Datagrams per second a connection may send on average. A client sends one `Inputs` per
-/// tick and at most one `Ack` per snapshot: 60/s at the default 30 Hz. 120/s is twice that
-/// (four times the tick rate), so jitter and catch-up never hit it.
+/// tick (carrying its ack), or an `Ack` per snapshot while it sends no inputs, and an older
+/// client both: at most 60/s at the default 30 Hz. 120/s is twice that (four times the
+/// tick rate), so jitter and catch-up never hit it.
 pub const DEFAULT_DATAGRAM_RATE: u32 = 120;
 
 /// Datagrams a connection may send in one burst above the average rate (the bucket's

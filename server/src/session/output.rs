@@ -112,7 +112,8 @@ pub enum Output {
         /// As received.
         inputs: Inputs,
     },
-    /// Game: the newest snapshot tick the player holds.
+    /// Game: the newest snapshot tick the player holds (from an `Ack`, or the ack an
+    /// `Inputs` carries, right after its [`Output::Input`]).
     Ack {
         /// The player.
         player: PlayerId,

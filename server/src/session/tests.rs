@@ -126,6 +126,7 @@ fn bad_datagrams_in_match_kick() {
             encode(&ClientMessage::Inputs(Inputs {
                 newest_seq: 1,
                 frames: vec![],
+                ack: None,
             }))
             .unwrap(),
         ),
@@ -239,4 +240,50 @@ fn burst_drops_without_closing() {
     let later = now + Duration::from_millis(500);
     s.handle_datagram(later, ConnId(1), &ack);
     assert!(matches!(drain(&mut s)[..], [Output::Ack { .. }]));
+}
+
+/// `Inputs` that carry an ack hand the game the inputs, then the ack; without one, only
+/// the inputs.
+#[test]
+fn inputs_carry_the_snapshot_ack() {
+    let (mut s, now) = core(4);
+    s.handle_connected(now, ConnId(1));
+    s.handle_stream_bytes(now, ConnId(1), &hello("psess-1"));
+    s.handle_accept_result(now, ConnId(1), Ok(()));
+    drain(&mut s);
+    let inputs = |ack| Inputs {
+        newest_seq: 7,
+        frames: vec![protocol::game::InputFrame::default()],
+        ack,
+    };
+    s.handle_datagram(
+        now,
+        ConnId(1),
+        &encode(&ClientMessage::Inputs(inputs(Some(41)))).unwrap(),
+    );
+    assert_eq!(
+        drain(&mut s),
+        [
+            Output::Input {
+                player: 0,
+                inputs: inputs(Some(41))
+            },
+            Output::Ack {
+                player: 0,
+                tick: 41
+            }
+        ]
+    );
+    s.handle_datagram(
+        now,
+        ConnId(1),
+        &encode(&ClientMessage::Inputs(inputs(None))).unwrap(),
+    );
+    assert_eq!(
+        drain(&mut s),
+        [Output::Input {
+            player: 0,
+            inputs: inputs(None)
+        }]
+    );
 }
