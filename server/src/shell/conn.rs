@@ -1,5 +1,6 @@
-//! One connection's task: finishes the handshake, forwards stream bytes and datagrams to
-//! the shell, and writes the frames the shell queued. It decides nothing.
+//! One connection's task: finishes the handshake, forwards stream bytes to the shell,
+//! writes the frames the shell queued, and reports the connection lost. It decides
+//! nothing, and never touches datagrams (the shell reads them at each tick).
 
 use std::time::Duration;
 
@@ -32,10 +33,6 @@ pub(super) enum Ev {
     },
     StreamFinished {
         id: ConnId,
-    },
-    Datagram {
-        id: ConnId,
-        bytes: Bytes,
     },
     Accepted {
         id: ConnId,
@@ -100,6 +97,8 @@ pub(super) async fn drive(
     let mut recv: Option<quinn::RecvStream> = None;
     let mut reading = true;
     let mut out_open = true;
+    let closed = conn.closed();
+    tokio::pin!(closed);
     loop {
         tokio::select! {
             bi = conn.accept_bi(), if send.is_none() => match bi {
@@ -122,14 +121,7 @@ pub(super) async fn drive(
                 // Reset by the client, or the connection is gone (seen below).
                 Err(_) => reading = false,
             },
-            datagram = conn.read_datagram() => match datagram {
-                Ok(bytes) => {
-                    if ev.send(Ev::Datagram { id, bytes }).await.is_err() {
-                        break;
-                    }
-                }
-                Err(_) => break,
-            },
+            _ = &mut closed => break,
             o = out.recv(), if out_open => match o {
                 Some(Out::Frame(frame)) => {
                     if let Some(s) = send.as_mut()
