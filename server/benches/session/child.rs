@@ -11,6 +11,7 @@ use std::io::BufRead;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -268,11 +269,7 @@ async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()>
             players,
         });
         let conns: Arc<Mutex<Vec<quinn::Connection>>> = Arc::default();
-        tasks.spawn(accept_loop(
-            endpoint.clone(),
-            conns.clone(),
-            counters.clone(),
-        ));
+        tasks.spawn(accept_loop(endpoint.clone(), conns.clone()));
         tasks.spawn(send_loop(conns, counters.clone(), payload.clone(), hz));
         endpoints.push(endpoint);
     }
@@ -312,30 +309,23 @@ async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn accept_loop(
-    endpoint: quinn::Endpoint,
-    conns: Arc<Mutex<Vec<quinn::Connection>>>,
-    counters: Arc<BareCounters>,
-) {
+async fn accept_loop(endpoint: quinn::Endpoint, conns: Arc<Mutex<Vec<quinn::Connection>>>) {
     while let Some(incoming) = endpoint.accept().await {
         let Ok(connecting) = incoming.accept() else {
             continue;
         };
-        let (conns, counters) = (conns.clone(), counters.clone());
+        let conns = conns.clone();
         tokio::spawn(async move {
             let Ok(conn) = connecting.await else { return };
-            conns.lock().expect("not poisoned").push(conn.clone());
-            while let Ok(d) = conn.read_datagram().await {
-                counters.datagrams_in.fetch_add(1, Ordering::Relaxed);
-                counters
-                    .bytes_in
-                    .fetch_add(d.len() as u64, Ordering::Relaxed);
-            }
+            conns.lock().expect("not poisoned").push(conn);
         });
     }
 }
 
-/// One datagram of `payload` to every connection per tick, like the shell's snapshots.
+/// One datagram of `payload` to every connection per tick, like the shell's snapshots,
+/// after reading what each connection sent since the last tick the way the shell does
+/// (polling `read_datagram` once with a no-op waker until nothing is buffered), so both
+/// sides pay the same for receiving.
 async fn send_loop(
     conns: Arc<Mutex<Vec<quinn::Connection>>>,
     counters: Arc<BareCounters>,
@@ -349,6 +339,19 @@ async fn send_loop(
         let started = Instant::now();
         let mut conns = conns.lock().expect("not poisoned");
         conns.retain(|c| c.close_reason().is_none());
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        for c in conns.iter() {
+            loop {
+                let read = std::pin::pin!(c.read_datagram());
+                let Poll::Ready(Ok(d)) = read.poll(&mut cx) else {
+                    break;
+                };
+                counters.datagrams_in.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .bytes_in
+                    .fetch_add(d.len() as u64, Ordering::Relaxed);
+            }
+        }
         for c in conns.iter() {
             if c.send_datagram(payload.clone()).is_ok() {
                 counters.datagrams_out.fetch_add(1, Ordering::Relaxed);

@@ -16,9 +16,10 @@
 //! measurement window (`--seconds`) starts. Then a second child runs bare quinn: the same
 //! endpoints (`server::net::bind_endpoint`, so the same transport settings and socket),
 //! sending each connection one datagram per tick of the mean size the real server sent
-//! in the window, to N bare quinn clients (the client library's transport settings) that
-//! send back, like the bots, one datagram per tick (the bots' `Inputs`, which carry their
-//! acks), of the bots' mean upstream size.
+//! in the window (and reading what came in at each tick, as the shell does), to N bare
+//! quinn clients (the client library's transport settings) that send back, like the
+//! bots, one datagram per tick (the bots' `Inputs`, which carry their acks), of the bots'
+//! mean upstream size.
 //!
 //! **What is measured.** Server CPU is the runtime thread's `sum_exec_runtime`
 //! (`/proc/<pid>/task/<tid>/schedstat`, ns) over the window, so client work never counts;

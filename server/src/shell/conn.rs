@@ -1,6 +1,8 @@
-//! One connection's task: finishes the handshake, forwards stream bytes to the shell,
-//! writes the frames the shell queued, and reports the connection lost. It decides
-//! nothing, and never touches datagrams (the shell reads them at each tick).
+//! One connection's task: finishes the handshake, hands the shell the stream's send half
+//! and forwards what arrives on its receive half, reports the connection lost, and
+//! carries out a close (the `Disconnect` frame, then the QUIC close). It decides nothing.
+//! The shell writes stream frames itself and reads datagrams at each tick, so in play
+//! this task sleeps.
 
 use std::time::Duration;
 
@@ -27,6 +29,11 @@ pub(super) enum Ev {
     HandshakeFailed {
         id: ConnId,
     },
+    /// The client opened its stream; the shell writes to it from now on.
+    StreamOpened {
+        id: ConnId,
+        send: quinn::SendStream,
+    },
     Stream {
         id: ConnId,
         bytes: Bytes,
@@ -48,10 +55,13 @@ pub(super) enum Ev {
 /// What the shell tells a connection task.
 #[derive(Debug)]
 pub(super) enum Out {
-    /// An encoded stream frame.
-    Frame(Bytes),
-    /// Send `Disconnect { reason }` if there is a stream, then close with `reason.code()`.
-    Close(DisconnectReason),
+    /// Write `backlog` (frames quinn did not take yet) and `Disconnect { reason }` on
+    /// `send` if there is a stream, then close with `reason.code()`.
+    Close {
+        reason: DisconnectReason,
+        send: Option<quinn::SendStream>,
+        backlog: Vec<Bytes>,
+    },
     /// Close at once with `SessionFull` and no stream message.
     Refuse,
 }
@@ -93,7 +103,7 @@ pub(super) async fn drive(
     {
         return;
     }
-    let mut send: Option<quinn::SendStream> = None;
+    let mut opened = false;
     let mut recv: Option<quinn::RecvStream> = None;
     let mut reading = true;
     let mut out_open = true;
@@ -101,10 +111,13 @@ pub(super) async fn drive(
     tokio::pin!(closed);
     loop {
         tokio::select! {
-            bi = conn.accept_bi(), if send.is_none() => match bi {
-                Ok((s, r)) => {
-                    send = Some(s);
+            bi = conn.accept_bi(), if !opened => match bi {
+                Ok((send, r)) => {
+                    opened = true;
                     recv = Some(r);
+                    if ev.send(Ev::StreamOpened { id, send }).await.is_err() {
+                        break;
+                    }
                 }
                 Err(_) => break,
             },
@@ -123,22 +136,9 @@ pub(super) async fn drive(
             },
             _ = &mut closed => break,
             o = out.recv(), if out_open => match o {
-                Some(Out::Frame(frame)) => {
-                    if let Some(s) = send.as_mut()
-                        && s.write_chunk(frame).await.is_err()
-                    {
-                        conn.close(close_code(DisconnectReason::InternalError), b"write failed");
-                    }
-                }
-                Some(Out::Close(reason)) => {
-                    if let Some(s) = send.as_mut() {
-                        let msg = ServerMessage::Disconnect(Disconnect { reason });
-                        if let Ok(frame) = encode(&msg)
-                            && s.write_all(&frame).await.is_ok()
-                            && s.finish().is_ok()
-                        {
-                            let _ = tokio::time::timeout(DISCONNECT_FLUSH, s.stopped()).await;
-                        }
+                Some(Out::Close { reason, send, backlog }) => {
+                    if let Some(s) = send {
+                        say_goodbye(s, backlog, reason).await;
                     }
                     conn.close(close_code(reason), format!("{reason:?}").as_bytes());
                 }
@@ -151,4 +151,21 @@ pub(super) async fn drive(
         }
     }
     let _ = ev.send(Ev::Lost { id }).await;
+}
+
+/// Writes what the shell had queued and `Disconnect { reason }`, finishes the stream and
+/// waits (briefly) for the client to have it all.
+async fn say_goodbye(mut send: quinn::SendStream, backlog: Vec<Bytes>, reason: DisconnectReason) {
+    for frame in backlog {
+        if send.write_chunk(frame).await.is_err() {
+            return;
+        }
+    }
+    let msg = ServerMessage::Disconnect(Disconnect { reason });
+    if let Ok(frame) = encode(&msg)
+        && send.write_all(&frame).await.is_ok()
+        && send.finish().is_ok()
+    {
+        let _ = tokio::time::timeout(DISCONNECT_FLUSH, send.stopped()).await;
+    }
 }

@@ -29,14 +29,14 @@
 
 mod conn;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use protocol::game::{
     DisconnectReason, EventKind, LeaveReason, MatchParams, PROTOCOL_VERSION, ServerMessage,
     Welcome, encode,
@@ -85,8 +85,13 @@ pub enum TickMode {
 /// `Disconnect` and for `RemovePlayerSession` calls to finish.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(3);
 
-/// Frames queued for one connection's stream before it counts as not reading.
-const OUT_QUEUE: usize = 256;
+/// Commands queued for one connection task (only a close or a refusal, once).
+const OUT_QUEUE: usize = 2;
+
+/// Stream bytes quinn has not taken yet (flow control) for one connection, beyond which
+/// the client counts as not reading its stream and is cut off: far more than a match's
+/// events between two ticks.
+const MAX_STREAM_BACKLOG: usize = 64 * 1024;
 
 /// Everything the shell is built from.
 #[derive(Debug, Clone)]
@@ -179,6 +184,13 @@ impl ShellHandle {
 struct Link {
     out: mpsc::Sender<Out>,
     conn: Option<quinn::Connection>,
+    /// The stream's send half, once the client opened the stream; the shell writes to
+    /// it directly, without waiting ([`Shell::flush_stream`]).
+    send: Option<quinn::SendStream>,
+    /// Frames (or what is left of one) quinn did not take yet, oldest first.
+    backlog: VecDeque<Bytes>,
+    /// Their total length.
+    backlog_bytes: usize,
     /// Reported to `Sessions` (`handle_connected`).
     known: bool,
     player: Option<PlayerId>,
@@ -387,6 +399,9 @@ impl<P: PlayerSessions> Shell<P> {
                         Link {
                             out,
                             conn: None,
+                            send: None,
+                            backlog: VecDeque::new(),
+                            backlog_bytes: 0,
                             known: false,
                             player: None,
                             history: SnapshotHistory::new(),
@@ -411,6 +426,12 @@ impl<P: PlayerSessions> Shell<P> {
                     link.conn = Some(conn);
                     link.known = true;
                     self.sessions.handle_connected(now, id);
+                }
+            }
+            Ev::StreamOpened { id, send } => {
+                if let Some(link) = self.links.get_mut(&id) {
+                    link.send = Some(send);
+                    Self::flush_stream(link);
                 }
             }
             Ev::HandshakeFailed { id } => {
@@ -499,14 +520,20 @@ impl<P: PlayerSessions> Shell<P> {
                 Output::Close { conn, reason } => {
                     if let Some(link) = self.links.get_mut(&conn) {
                         link.player = None;
+                        let close = Out::Close {
+                            reason,
+                            send: link.send.take(),
+                            backlog: link.backlog.drain(..).collect(),
+                        };
+                        link.backlog_bytes = 0;
+                        let _ = link.out.try_send(close);
                     }
-                    self.send_out(conn, Out::Close(reason));
                 }
                 Output::Refuse { conn } => {
                     if let Some(link) = self.links.get_mut(&conn) {
                         link.known = false;
+                        let _ = link.out.try_send(Out::Refuse);
                     }
-                    self.send_out(conn, Out::Refuse);
                 }
                 Output::RemovePlayerSession { player_session_id } => {
                     let api = self.api.clone();
@@ -654,50 +681,98 @@ impl<P: PlayerSessions> Shell<P> {
         match encode(msg) {
             Ok(frame) => {
                 self.metrics.bytes_out.inc_by(frame.len() as u64);
-                self.send_out(conn, Out::Frame(Bytes::from(frame)));
+                self.write_stream(conn, Bytes::from(frame));
             }
             Err(error) => tracing::error!(%error, "a server message does not encode"),
         }
     }
 
-    fn send_out(&mut self, conn: ConnId, out: Out) {
-        let Some(link) = self.links.get(&conn) else {
+    /// Queues `frames` on the connection's stream and hands quinn what it takes now.
+    fn write_stream(&mut self, conn: ConnId, frames: Bytes) {
+        let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
-        if link.out.try_send(out).is_err() {
-            // The client does not read its stream (or its task is gone): cut it off.
+        link.backlog_bytes += frames.len();
+        link.backlog.push_back(frames);
+        Self::flush_stream(link);
+    }
+
+    /// Writes the link's backlog to its stream until quinn takes no more (flow control;
+    /// the rest waits for the next tick). Each `write` future is polled once with a no-op
+    /// waker: it writes a prefix of the bytes, or nothing and stays pending. A stream that
+    /// fails, or a backlog above [`MAX_STREAM_BACKLOG`] (a client that does not read its
+    /// stream), closes the connection with `InternalError`.
+    fn flush_stream(link: &mut Link) {
+        let Some(send) = link.send.as_mut() else {
+            return;
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut failed = false;
+        while let Some(front) = link.backlog.front_mut() {
+            let polled = std::pin::pin!(send.write(front)).poll(&mut cx);
+            match polled {
+                Poll::Ready(Ok(n)) => {
+                    link.backlog_bytes -= n;
+                    if n == front.len() {
+                        link.backlog.pop_front();
+                    } else {
+                        front.advance(n);
+                    }
+                }
+                Poll::Ready(Err(_)) => {
+                    failed = true;
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if failed || link.backlog_bytes > MAX_STREAM_BACKLOG {
             if let Some(c) = &link.conn {
                 c.close(
                     quinn::VarInt::from_u32(DisconnectReason::InternalError.code()),
                     b"stream backlog",
                 );
             }
+            link.send = None;
+            link.backlog.clear();
+            link.backlog_bytes = 0;
         }
     }
 
+    /// Sends every event the match raised since the last call to every player: each
+    /// event is encoded once, and the frames go out as one stream write per connection
+    /// (the same bytes, shared), not one per event and player.
     fn broadcast_events(&mut self) {
-        let mut events = Vec::new();
+        let mut frames = Vec::new();
         while let Some(event) = self.game.poll_event() {
-            events.push(ServerMessage::Event(event));
+            match encode(&ServerMessage::Event(event)) {
+                Ok(frame) => frames.extend_from_slice(&frame),
+                Err(error) => tracing::error!(%error, "an event does not encode"),
+            }
         }
-        if events.is_empty() {
+        if frames.is_empty() {
             return;
         }
+        let frames = Bytes::from(frames);
         let targets: Vec<ConnId> = self
             .links
             .iter()
             .filter(|(_, l)| l.player.is_some())
             .map(|(id, _)| *id)
             .collect();
-        for msg in &events {
-            for conn in &targets {
-                self.send_message(*conn, msg);
-            }
+        for conn in targets {
+            self.metrics.bytes_out.inc_by(frames.len() as u64);
+            self.write_stream(conn, frames.clone());
         }
     }
 
     fn tick(&mut self, now: Instant) {
         let started = Instant::now();
+        for link in self.links.values_mut() {
+            if !link.backlog.is_empty() {
+                Self::flush_stream(link);
+            }
+        }
         self.read_datagrams(now);
         self.sessions.handle_timeout(now);
         self.drain(now);
