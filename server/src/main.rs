@@ -46,7 +46,10 @@ use server::report::{
     Reporter, ResultQueue, S3Upload, SpoolQueue, SystemClock, sha256_hex,
 };
 use server::session::{AcceptError, SessionConfig};
-use server::shell::{DEFAULT_LINGER, MatchOutcome, PlayerSessions, Shell, ShellConfig, TickMode};
+use server::shell::{
+    DEFAULT_LINGER, DEFAULT_STREAM_BACKLOG, MatchOutcome, PlayerSessions, Shell, ShellConfig,
+    TickMode,
+};
 use tokio::sync::mpsc;
 
 /// Outbox slots under `--outbox-dir`: one per concurrent process on a host (GameLift
@@ -566,6 +569,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         tick: TickMode::Realtime,
         linger: DEFAULT_LINGER,
         teams,
+        stream_backlog: DEFAULT_STREAM_BACKLOG,
     };
     tracing::info!(
         game_session_id = %game_session.game_session_id,

@@ -24,7 +24,9 @@ use server::game::{MatchConfig, Rules};
 use server::metrics::{Liveness, Metrics, dropped, rejected};
 use server::net::{NetConfig, TlsIdentity};
 use server::session::{AcceptError, DEFAULT_DATAGRAM_BURST, DEFAULT_DATAGRAM_RATE, SessionConfig};
-use server::shell::{PlayerSessions, Shell, ShellConfig, ShellHandle, TickMode};
+use server::shell::{
+    DEFAULT_STREAM_BACKLOG, PlayerSessions, Shell, ShellConfig, ShellHandle, TickMode,
+};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
@@ -67,6 +69,7 @@ fn config() -> ShellConfig {
         tick: TickMode::Manual,
         linger: Duration::from_secs(1),
         teams: Default::default(),
+        stream_backlog: DEFAULT_STREAM_BACKLOG,
     }
 }
 
@@ -833,4 +836,32 @@ async fn a_sustained_input_flood_closes_as_rate_limited() {
         server.tick_beside(&honest).await;
     }
     assert_eq!(server.metrics.closed(DisconnectReason::RateLimited), 1);
+}
+
+/// A client that opens its stream with a tiny receive window and never reads it: what the
+/// server cannot hand quinn piles up until the backlog cap, then the player is kicked
+/// with `InternalError` (counted), and the honest players miss no snapshot.
+#[tokio::test]
+async fn a_client_that_never_reads_its_stream_is_kicked() {
+    let mut config = config();
+    config.stream_backlog = 64;
+    let server = start(config);
+    let honest = server.honest().await;
+    let mut transport = quinn::TransportConfig::default();
+    transport
+        .stream_receive_window(quinn::VarInt::from_u32(8))
+        .receive_window(quinn::VarInt::from_u32(8));
+    let mut client_config = server.client_config.clone();
+    client_config.transport_config(Arc::new(transport));
+    let mut hostile = handshake(dial(&client_config, server.handle.local_addr()))
+        .await
+        .expect("connect");
+    // `Welcome` and a `PlayerJoined` per player present are far more than 8 + 64 bytes.
+    hostile.hello("psess-deaf").await;
+    for _ in 0..3 {
+        server.tick_beside(&honest).await;
+    }
+    assert_eq!(hostile.closed_with().await, DisconnectReason::InternalError);
+    server.tick_beside(&honest).await;
+    assert_eq!(server.metrics.closed(DisconnectReason::InternalError), 1);
 }

@@ -16,7 +16,9 @@ use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics, rejected};
 use server::net::{NetConfig, TlsIdentity};
 use server::session::{AcceptError, SessionConfig};
-use server::shell::{PlayerSessions, Shell, ShellConfig, ShellHandle, TickMode};
+use server::shell::{
+    DEFAULT_STREAM_BACKLOG, PlayerSessions, Shell, ShellConfig, ShellHandle, TickMode,
+};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -95,6 +97,7 @@ fn start_with(
             .iter()
             .map(|(_, player, team)| (player.to_string(), *team))
             .collect(),
+        stream_backlog: DEFAULT_STREAM_BACKLOG,
     };
     let gamelift = FakeGameLift::default();
     gamelift.player_ids.lock().unwrap().extend(

@@ -21,7 +21,7 @@ use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics};
 use server::net::{NetConfig, TlsIdentity};
 use server::session::{AcceptError, SessionConfig};
-use server::shell::{PlayerSessions, Shell, ShellConfig, TickMode};
+use server::shell::{DEFAULT_STREAM_BACKLOG, PlayerSessions, Shell, ShellConfig, TickMode};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -190,6 +190,7 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
             tick: TickMode::Realtime,
             linger: Duration::from_secs(1),
             teams: Default::default(),
+            stream_backlog: DEFAULT_STREAM_BACKLOG,
         };
         let m = Metrics::new();
         m.keep_tick_durations();

@@ -18,7 +18,10 @@
 //! **What it is not.** No GameLift lifecycle, no signing or reporting of results (main
 //! does those with the outcome), no parsing of client bytes (the cores do), and no
 //! threads: run it on a current-thread runtime. Each connection has a small task that
-//! only forwards stream bytes to this loop and writes frames this loop queued.
+//! forwards what arrives on the stream to this loop and carries out the close; this loop
+//! writes stream frames itself, without waiting (what quinn's flow control holds back
+//! waits for the next tick, and a client whose backlog passes
+//! [`ShellConfig::stream_backlog`] is kicked with `InternalError`).
 //!
 //! **Why datagrams are read at the tick.** Inputs and acks only matter when the match
 //! steps and snapshots are built, so reading them once per tick changes nothing the game
@@ -89,9 +92,9 @@ pub const DEFAULT_LINGER: Duration = Duration::from_secs(3);
 const OUT_QUEUE: usize = 2;
 
 /// Stream bytes quinn has not taken yet (flow control) for one connection, beyond which
-/// the client counts as not reading its stream and is cut off: far more than a match's
-/// events between two ticks.
-const MAX_STREAM_BACKLOG: usize = 64 * 1024;
+/// the client counts as not reading its stream and is kicked (`InternalError`): far more
+/// than a match's events between two ticks.
+pub const DEFAULT_STREAM_BACKLOG: usize = 64 * 1024;
 
 /// Everything the shell is built from.
 #[derive(Debug, Clone)]
@@ -109,6 +112,8 @@ pub struct ShellConfig {
     /// Team index by GameLift player id, from the matchmaker data (FlexMatch's `teams`,
     /// in order). Empty: players join the team with the fewest players.
     pub teams: HashMap<String, u8>,
+    /// See [`DEFAULT_STREAM_BACKLOG`].
+    pub stream_backlog: usize,
 }
 
 /// Why the shell could not start.
@@ -229,6 +234,9 @@ pub struct Shell<P: PlayerSessions> {
     removes: JoinSet<()>,
     ended_at: Option<Instant>,
     teams: Arc<HashMap<String, u8>>,
+    stream_backlog: usize,
+    /// Connections whose stream backlog overflowed, to be kicked by the next `drain`.
+    stuck: Vec<ConnId>,
 }
 
 impl<P: PlayerSessions> std::fmt::Debug for Shell<P> {
@@ -295,6 +303,8 @@ impl<P: PlayerSessions> Shell<P> {
             removes: JoinSet::new(),
             ended_at: None,
             teams: Arc::new(config.teams),
+            stream_backlog: config.stream_backlog,
+            stuck: Vec::new(),
         };
         let handle = ShellHandle {
             commands: cmd_tx,
@@ -431,7 +441,9 @@ impl<P: PlayerSessions> Shell<P> {
             Ev::StreamOpened { id, send } => {
                 if let Some(link) = self.links.get_mut(&id) {
                     link.send = Some(send);
-                    Self::flush_stream(link);
+                    if !Self::flush_stream(link, self.stream_backlog) {
+                        self.stuck.push(id);
+                    }
                 }
             }
             Ev::HandshakeFailed { id } => {
@@ -486,6 +498,20 @@ impl<P: PlayerSessions> Shell<P> {
 
     /// Carries out everything the admission core asked for, and feeds the game.
     fn drain(&mut self, now: Instant) {
+        loop {
+            for conn in std::mem::take(&mut self.stuck) {
+                self.sessions
+                    .close(now, conn, DisconnectReason::InternalError);
+            }
+            self.drain_outputs(now);
+            self.broadcast_events();
+            if self.stuck.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn drain_outputs(&mut self, now: Instant) {
         while let Some(output) = self.sessions.poll() {
             match output {
                 Output::Accept {
@@ -573,7 +599,6 @@ impl<P: PlayerSessions> Shell<P> {
                 }
             }
         }
-        self.broadcast_events();
     }
 
     fn take_welcome(&mut self, player: PlayerId) -> Option<(ConnId, bool)> {
@@ -694,17 +719,20 @@ impl<P: PlayerSessions> Shell<P> {
         };
         link.backlog_bytes += frames.len();
         link.backlog.push_back(frames);
-        Self::flush_stream(link);
+        if !Self::flush_stream(link, self.stream_backlog) {
+            self.stuck.push(conn);
+        }
     }
 
     /// Writes the link's backlog to its stream until quinn takes no more (flow control;
     /// the rest waits for the next tick). Each `write` future is polled once with a no-op
-    /// waker: it writes a prefix of the bytes, or nothing and stays pending. A stream that
-    /// fails, or a backlog above [`MAX_STREAM_BACKLOG`] (a client that does not read its
-    /// stream), closes the connection with `InternalError`.
-    fn flush_stream(link: &mut Link) {
+    /// waker: it writes a prefix of the bytes, or nothing and stays pending. Returns false
+    /// when the stream failed or the backlog is above `limit` (a client that does not read
+    /// its stream): the stream and backlog are dropped, and the caller has the connection
+    /// closed.
+    fn flush_stream(link: &mut Link, limit: usize) -> bool {
         let Some(send) = link.send.as_mut() else {
-            return;
+            return true;
         };
         let mut cx = Context::from_waker(Waker::noop());
         let mut failed = false;
@@ -726,17 +754,13 @@ impl<P: PlayerSessions> Shell<P> {
                 Poll::Pending => break,
             }
         }
-        if failed || link.backlog_bytes > MAX_STREAM_BACKLOG {
-            if let Some(c) = &link.conn {
-                c.close(
-                    quinn::VarInt::from_u32(DisconnectReason::InternalError.code()),
-                    b"stream backlog",
-                );
-            }
+        if failed || link.backlog_bytes > limit {
             link.send = None;
             link.backlog.clear();
             link.backlog_bytes = 0;
+            return false;
         }
+        true
     }
 
     /// Sends every event the match raised since the last call to every player: each
@@ -768,9 +792,9 @@ impl<P: PlayerSessions> Shell<P> {
 
     fn tick(&mut self, now: Instant) {
         let started = Instant::now();
-        for link in self.links.values_mut() {
-            if !link.backlog.is_empty() {
-                Self::flush_stream(link);
+        for (id, link) in &mut self.links {
+            if !link.backlog.is_empty() && !Self::flush_stream(link, self.stream_backlog) {
+                self.stuck.push(*id);
             }
         }
         self.read_datagrams(now);
