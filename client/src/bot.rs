@@ -135,8 +135,10 @@ pub async fn play_shared(
     let close = loop {
         tokio::select! {
             _ = tick.tick() => {
-                let Some(world) = session.latest_world() else { continue };
-                match session.send_inputs(policy(&world, me)) {
+                let Some(input) = session.with_latest_world(|world| policy(world, me)) else {
+                    continue;
+                };
+                match session.send_inputs(input) {
                     Ok(_) => inputs_sent += 1,
                     Err(SendError::Datagram(quinn::SendDatagramError::ConnectionLost(_))) => {
                         break session.closed().await;

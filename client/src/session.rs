@@ -53,6 +53,10 @@ pub struct ClientOptions {
     pub initial_rtt: Duration,
     /// Local address to bind; the unspecified address of the server's family when unset.
     pub bind: Option<SocketAddr>,
+    /// An endpoint (one UDP socket) to connect from instead of binding one per session;
+    /// `bind` is then ignored. A load generator runs many sessions over one socket this
+    /// way. A session never closes an endpoint it was given, only its connection.
+    pub endpoint: Option<quinn::Endpoint>,
     /// Events buffered for the application before the stream reader waits.
     pub event_buffer: usize,
     /// `Inputs` carry the snapshot ack; a separate `Ack` datagram goes out for a snapshot
@@ -72,6 +76,7 @@ impl Default for ClientOptions {
             keep_alive: Duration::from_secs(1),
             initial_rtt: Duration::from_millis(100),
             bind: None,
+            endpoint: None,
             event_buffer: 1024,
             ack_idle: Duration::from_millis(100),
         }
@@ -264,7 +269,8 @@ impl Shared {
 
 /// A connected, admitted player. Dropping it closes the connection.
 pub struct Session {
-    endpoint: quinn::Endpoint,
+    /// The endpoint this session bound for itself (closed on drop); `None` when shared.
+    endpoint: Option<quinn::Endpoint>,
     conn: quinn::Connection,
     send: tokio::sync::Mutex<Option<SendStream>>,
     welcome: Welcome,
@@ -330,7 +336,13 @@ pub async fn connect(info: &ConnectionInfo, opts: &ClientOptions) -> Result<Sess
         SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
     });
-    let endpoint = quinn::Endpoint::client(bind).map_err(ConnectError::Bind)?;
+    let (endpoint, owned) = match &opts.endpoint {
+        Some(shared) => (shared.clone(), false),
+        None => (
+            quinn::Endpoint::client(bind).map_err(ConnectError::Bind)?,
+            true,
+        ),
+    };
     let config = client_config(info, opts)?;
     let server_name = info
         .dns_name
@@ -342,12 +354,16 @@ pub async fn connect(info: &ConnectionInfo, opts: &ClientOptions) -> Result<Sess
             .await
             .map_err(handshake_error)?;
         let (send, recv) = conn.open_bi().await.map_err(|e| closed_error(&conn, e))?;
-        admit(endpoint.clone(), conn, send, recv, info, opts).await
+        let own = owned.then(|| endpoint.clone());
+        admit(own, conn, send, recv, info, opts).await
     };
     match tokio::time::timeout(opts.connect_timeout, attempt).await {
         Ok(result) => result,
         Err(_) => {
-            endpoint.close(CLIENT_CLOSE, b"connect timeout");
+            // A shared endpoint stays open; the dropped attempt closes its connection.
+            if owned {
+                endpoint.close(CLIENT_CLOSE, b"connect timeout");
+            }
             Err(ConnectError::Timeout(opts.connect_timeout))
         }
     }
@@ -468,7 +484,7 @@ fn protocol_close(conn: &quinn::Connection, reason: DisconnectReason, detail: &s
 }
 
 async fn admit(
-    endpoint: quinn::Endpoint,
+    endpoint: Option<quinn::Endpoint>,
     conn: quinn::Connection,
     mut send: SendStream,
     recv: RecvStream,
@@ -684,6 +700,12 @@ impl Session {
         self.shared.state().latest().cloned()
     }
 
+    /// Runs `f` on the newest world view without copying it (the session's state is
+    /// locked meanwhile: keep `f` short). `None` before the first snapshot.
+    pub fn with_latest_world<R>(&self, f: impl FnOnce(&WorldView) -> R) -> Option<R> {
+        self.shared.state().latest().map(f)
+    }
+
     /// The two newest world views, older first, for [`interpolate`](crate::interpolate).
     pub fn latest_pair(&self) -> Option<(WorldView, WorldView)> {
         let state = self.shared.state();
@@ -779,6 +801,8 @@ impl Drop for Session {
         for t in &self.tasks {
             t.abort();
         }
-        self.endpoint.close(CLIENT_CLOSE, b"client dropped");
+        if let Some(endpoint) = &self.endpoint {
+            endpoint.close(CLIENT_CLOSE, b"client dropped");
+        }
     }
 }

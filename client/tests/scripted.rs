@@ -272,6 +272,55 @@ async fn inputs_carry_the_ack_while_they_flow() {
     assert_eq!((second.newest_seq, second.ack), (2, Some(100)));
 }
 
+/// Sessions given one endpoint share its UDP socket, and dropping one closes only its own
+/// connection: the other keeps receiving.
+#[tokio::test]
+async fn sessions_sharing_an_endpoint_outlive_each_other() {
+    let (cert, key) = self_signed();
+    let pin = fingerprint(&cert);
+    let (endpoint, addr) = server(cert, key);
+    let script = tokio::spawn(async move {
+        let mut first = Peer::accept(&endpoint).await;
+        first.read().await.expect("hello");
+        first.send(&welcome(1, false)).await;
+        let mut second = Peer::accept(&endpoint).await;
+        second.read().await.expect("hello");
+        second.send(&welcome(2, false)).await;
+        // The first client is dropped; then the second still gets a snapshot.
+        first.conn.closed().await;
+        let mut s = snapshot(100, None);
+        s.last_input_seq = 0;
+        second.snapshot(s);
+        second.disconnect(DisconnectReason::MatchEnded).await;
+    });
+    let test = async {
+        let shared =
+            quinn::Endpoint::client((std::net::Ipv4Addr::LOCALHOST, 0).into()).expect("endpoint");
+        let opts = ClientOptions {
+            endpoint: Some(shared.clone()),
+            ..ClientOptions::default()
+        };
+        let first = client::connect(&info(addr, pin, "psess-1"), &opts)
+            .await
+            .expect("first");
+        let mut second = client::connect(&info(addr, pin, "psess-2"), &opts)
+            .await
+            .expect("second");
+        assert_eq!(shared.open_connections(), 2, "both on the shared socket");
+        drop(first);
+        assert_eq!(second.next_tick().await, Some(100));
+        second.closed().await
+    };
+    let closed = tokio::time::timeout(TEST_LIMIT, test)
+        .await
+        .expect("client side in time");
+    assert_eq!(closed, CloseReason::Server(DisconnectReason::MatchEnded));
+    tokio::time::timeout(TEST_LIMIT, script)
+        .await
+        .expect("server side in time")
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_refusal_before_welcome_is_a_typed_error() {
     let (cert, key) = self_signed();

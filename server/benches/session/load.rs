@@ -1,7 +1,7 @@
 //! The load, in the parent process: real bots ([`client::connect`] and
-//! [`client::bot::play_shared`], one QUIC endpoint each, exactly as a game client), or
-//! bare quinn clients for the baseline, spread over a few threads that each run a
-//! current-thread runtime.
+//! [`client::bot::play_shared`], one connection each, as a game client), or bare quinn
+//! clients for the baseline, spread over a few threads that each run a current-thread
+//! runtime with one QUIC endpoint its clients share.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -114,9 +114,15 @@ pub(crate) fn start(
                 .expect("a runtime");
             let local = LocalSet::new();
             local.block_on(&runtime, async move {
+                // One UDP socket per client thread, shared by its clients (bots and bare
+                // alike): the load costs less, so more of the machine is left to the
+                // server under test.
+                let endpoint = quinn::Endpoint::client(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                    .expect("a client endpoint");
                 let mut tasks = Vec::new();
                 for (i, info) in group {
                     let c = Client {
+                        endpoint: endpoint.clone(),
                         sessions: sessions.clone(),
                         connected: connected.clone(),
                         failed: failed.clone(),
@@ -145,6 +151,7 @@ pub(crate) fn start(
 }
 
 struct Client {
+    endpoint: quinn::Endpoint,
     sessions: Arc<Mutex<Vec<Arc<Session>>>>,
     connected: Arc<AtomicUsize>,
     failed: Arc<Mutex<Vec<String>>>,
@@ -159,6 +166,7 @@ impl Client {
     async fn bot(self, i: usize, info: ConnectionInfo, input_interval: Duration, limit: Duration) {
         let opts = ClientOptions {
             name: format!("bot{i}"),
+            endpoint: Some(self.endpoint.clone()),
             ..ClientOptions::default()
         };
         match client::connect(&info, &opts).await {
@@ -177,13 +185,15 @@ impl Client {
 
     async fn bare(self, info: ConnectionInfo, up: BareUpstream, input_interval: Duration) {
         let result = async {
-            let endpoint = quinn::Endpoint::client(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
             let config = client::client_config(&info, &ClientOptions::default())?;
             let addr = SocketAddr::new(info.ip_address, info.port);
-            let conn = endpoint.connect_with(config, addr, "localhost")?.await?;
-            anyhow::Ok((endpoint, conn))
+            let conn = self
+                .endpoint
+                .connect_with(config, addr, "localhost")?
+                .await?;
+            anyhow::Ok(conn)
         };
-        let (_endpoint, conn) = match result.await {
+        let conn = match result.await {
             Ok(c) => c,
             Err(e) => return self.fail(e.to_string()),
         };

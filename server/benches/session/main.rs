@@ -10,9 +10,10 @@
 //! [`server::shell::Shell`] per 64 players (a match holds at most
 //! `protocol::game::MAX_PLAYERS`), all on one current-thread tokio runtime on one thread,
 //! at 30 Hz, with GameLift's `AcceptPlayerSession` answered in-process (everyone is
-//! accepted). N bots (`client::connect` and `client::bot::play_shared`, one QUIC endpoint
+//! accepted). N bots (`client::connect` and `client::bot::play_shared`, one connection
 //! each) connect from this process, on `--client-threads` threads, each a current-thread
-//! runtime. Once every bot sees the play phase and after a second of warm-up, the
+//! runtime with one QUIC endpoint (UDP socket) its bots share, so the load leaves more of
+//! the two cores to the server. Once every bot sees the play phase and after a second of warm-up, the
 //! measurement window (`--seconds`) starts. Then a second child runs bare quinn: the same
 //! endpoints (`server::net::bind_endpoint`, so the same transport settings and socket),
 //! sending each connection one datagram per tick of the mean size the real server sent
