@@ -55,6 +55,9 @@ pub(crate) struct Mark {
     pub(crate) bytes_out: u64,
     pub(crate) datagrams_in: u64,
     pub(crate) bytes_in: u64,
+    /// Writes to the clients' streams, and their bytes.
+    pub(crate) stream_writes: u64,
+    pub(crate) stream_bytes_out: u64,
     /// Every tick since the previous mark, µs (the bare server's send loop, for bare).
     pub(crate) ticks_us: Vec<u64>,
 }
@@ -64,8 +67,17 @@ pub(crate) struct Mark {
 pub(crate) enum Kind {
     /// The real server: `--child shell 64,64`.
     Shell,
-    /// Bare quinn: `--child bare 64,64 <datagram bytes>`.
-    Bare { size: usize },
+    /// Bare quinn: `--child bare 64,64 <datagram bytes> <stream write bytes> <stream
+    /// writes per connection per tick>`.
+    Bare { size: usize, stream: StreamLoad },
+}
+
+/// The stream traffic bare quinn mimics: the server's event writes, `size` bytes each,
+/// `per_tick` of them per connection per tick on average (spread evenly).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamLoad {
+    pub(crate) size: usize,
+    pub(crate) per_tick: f64,
 }
 
 /// The child's command line after `--child`.
@@ -78,21 +90,35 @@ pub(crate) fn args(kind: &Kind, sizes: &[usize], hz: u32) -> Vec<String> {
     let mut args = vec!["--child".to_owned()];
     match kind {
         Kind::Shell => args.extend(["shell".to_owned(), sizes, hz.to_string()]),
-        Kind::Bare { size } => {
-            args.extend(["bare".to_owned(), sizes, hz.to_string(), size.to_string()])
-        }
+        Kind::Bare { size, stream } => args.extend([
+            "bare".to_owned(),
+            sizes,
+            hz.to_string(),
+            size.to_string(),
+            stream.size.to_string(),
+            stream.per_tick.to_string(),
+        ]),
     }
     args
 }
 
 /// Entry point of the child process (`args` follow `--child`).
 pub(crate) fn main(args: &[String]) -> anyhow::Result<()> {
-    let kind = match (args.first().map(String::as_str), args.get(3)) {
-        (Some("shell"), _) => Kind::Shell,
-        (Some("bare"), Some(size)) => Kind::Bare {
+    let kind = match (
+        args.first().map(String::as_str),
+        args.get(3),
+        args.get(4),
+        args.get(5),
+    ) {
+        (Some("shell"), ..) => Kind::Shell,
+        (Some("bare"), Some(size), Some(stream_size), Some(per_tick)) => Kind::Bare {
             size: size.parse().context("datagram size")?,
+            stream: StreamLoad {
+                size: stream_size.parse().context("stream write size")?,
+                per_tick: per_tick.parse().context("stream writes per tick")?,
+            },
         },
-        _ => anyhow::bail!("usage: --child shell|bare SIZES HZ [BYTES]"),
+        _ => anyhow::bail!("usage: --child shell|bare SIZES HZ [BYTES STREAM_BYTES PER_TICK]"),
     };
     let sizes: Vec<usize> = args
         .get(1)
@@ -108,7 +134,7 @@ pub(crate) fn main(args: &[String]) -> anyhow::Result<()> {
     runtime.block_on(async move {
         match kind {
             Kind::Shell => serve_shells(&sizes, hz).await,
-            Kind::Bare { size } => serve_bare(&sizes, hz, size).await,
+            Kind::Bare { size, stream } => serve_bare(&sizes, hz, size, stream).await,
         }
     })
 }
@@ -225,6 +251,8 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
                     mark.bytes_out += m.bytes_out.get();
                     mark.datagrams_in += m.datagrams_in.get();
                     mark.bytes_in += m.bytes_in.get();
+                    mark.stream_writes += m.stream_writes.get();
+                    mark.stream_bytes_out += m.stream_bytes_out.get();
                     mark.ticks_us.extend(micros(m.take_tick_durations()));
                 }
                 say(&mark);
@@ -250,10 +278,25 @@ struct BareCounters {
     bytes_out: AtomicU64,
     datagrams_in: AtomicU64,
     bytes_in: AtomicU64,
+    stream_writes: AtomicU64,
+    stream_bytes_out: AtomicU64,
     ticks: Mutex<Vec<Duration>>,
 }
 
-async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()> {
+/// A bare connection: its stream's send half (the client opens the stream) and how far
+/// it is toward its next stream write.
+struct BareConn {
+    conn: quinn::Connection,
+    send: quinn::SendStream,
+    due: f64,
+}
+
+async fn serve_bare(
+    sizes: &[usize],
+    hz: u32,
+    size: usize,
+    stream: StreamLoad,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let thread = procfs::this_thread_dir();
     let identity = TlsIdentity::self_signed(&["localhost".to_owned()])?;
@@ -269,9 +312,15 @@ async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()>
             fingerprint: identity.fingerprint().0,
             players,
         });
-        let conns: Arc<Mutex<Vec<quinn::Connection>>> = Arc::default();
+        let conns: Arc<Mutex<Vec<BareConn>>> = Arc::default();
         tasks.spawn(accept_loop(endpoint.clone(), conns.clone()));
-        tasks.spawn(send_loop(conns, counters.clone(), payload.clone(), hz));
+        tasks.spawn(send_loop(
+            conns,
+            counters.clone(),
+            payload.clone(),
+            hz,
+            stream,
+        ));
         endpoints.push(endpoint);
     }
     settle().await;
@@ -292,6 +341,8 @@ async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()>
                     bytes_out: counters.bytes_out.load(Ordering::Relaxed),
                     datagrams_in: counters.datagrams_in.load(Ordering::Relaxed),
                     bytes_in: counters.bytes_in.load(Ordering::Relaxed),
+                    stream_writes: counters.stream_writes.load(Ordering::Relaxed),
+                    stream_bytes_out: counters.stream_bytes_out.load(Ordering::Relaxed),
                     ticks_us: micros(ticks),
                 });
             }
@@ -310,7 +361,7 @@ async fn serve_bare(sizes: &[usize], hz: u32, size: usize) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn accept_loop(endpoint: quinn::Endpoint, conns: Arc<Mutex<Vec<quinn::Connection>>>) {
+async fn accept_loop(endpoint: quinn::Endpoint, conns: Arc<Mutex<Vec<BareConn>>>) {
     while let Some(incoming) = endpoint.accept().await {
         let Ok(connecting) = incoming.accept() else {
             continue;
@@ -318,32 +369,43 @@ async fn accept_loop(endpoint: quinn::Endpoint, conns: Arc<Mutex<Vec<quinn::Conn
         let conns = conns.clone();
         tokio::spawn(async move {
             let Ok(conn) = connecting.await else { return };
-            conns.lock().expect("not poisoned").push(conn);
+            let Ok((send, _recv)) = conn.accept_bi().await else {
+                return;
+            };
+            conns.lock().expect("not poisoned").push(BareConn {
+                conn,
+                send,
+                due: 0.0,
+            });
         });
     }
 }
 
 /// One datagram of `payload` to every connection per tick, like the shell's snapshots,
-/// after reading what each connection sent since the last tick the way the shell does
-/// (polling `read_datagram` once with a no-op waker until nothing is buffered), so both
-/// sides pay the same for receiving.
+/// and `stream` like its event writes, after reading what each connection sent since the
+/// last tick the way the shell does (polling `read_datagram` once with a no-op waker
+/// until nothing is buffered), so both sides pay the same for receiving. Stream writes
+/// are made as the shell makes them (one `write` polled once); what flow control holds
+/// back is not retried (the clients read everything).
 async fn send_loop(
-    conns: Arc<Mutex<Vec<quinn::Connection>>>,
+    conns: Arc<Mutex<Vec<BareConn>>>,
     counters: Arc<BareCounters>,
     payload: Bytes,
     hz: u32,
+    stream: StreamLoad,
 ) {
+    let stream_payload = vec![0x3c; stream.size];
     let mut interval = tokio::time::interval(Duration::from_secs(1) / hz.max(1));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         interval.tick().await;
         let started = Instant::now();
         let mut conns = conns.lock().expect("not poisoned");
-        conns.retain(|c| c.close_reason().is_none());
+        conns.retain(|c| c.conn.close_reason().is_none());
         let mut cx = TaskContext::from_waker(Waker::noop());
         for c in conns.iter() {
             loop {
-                let read = std::pin::pin!(c.read_datagram());
+                let read = std::pin::pin!(c.conn.read_datagram());
                 let Poll::Ready(Ok(d)) = read.poll(&mut cx) else {
                     break;
                 };
@@ -353,8 +415,19 @@ async fn send_loop(
                     .fetch_add(d.len() as u64, Ordering::Relaxed);
             }
         }
-        for c in conns.iter() {
-            if c.send_datagram(payload.clone()).is_ok() {
+        for c in conns.iter_mut() {
+            c.due += stream.per_tick;
+            if c.due >= 1.0 && stream.size > 0 {
+                c.due -= 1.0;
+                let write = std::pin::pin!(c.send.write(&stream_payload)).poll(&mut cx);
+                if let Poll::Ready(Ok(n)) = write {
+                    counters.stream_writes.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .stream_bytes_out
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                }
+            }
+            if c.conn.send_datagram(payload.clone()).is_ok() {
                 counters.datagrams_out.fetch_add(1, Ordering::Relaxed);
                 counters
                     .bytes_out

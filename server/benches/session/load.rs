@@ -191,9 +191,13 @@ impl Client {
                 .endpoint
                 .connect_with(config, addr, "localhost")?
                 .await?;
-            anyhow::Ok(conn)
+            // The stream the server writes its "events" to, opened as a bot opens its
+            // stream (a stream is visible to the peer once it carries a byte).
+            let (mut send, recv) = conn.open_bi().await?;
+            send.write_all(&[0]).await?;
+            anyhow::Ok((conn, send, recv))
         };
-        let conn = match result.await {
+        let (conn, _send, mut recv) = match result.await {
             Ok(c) => c,
             Err(e) => return self.fail(e.to_string()),
         };
@@ -210,6 +214,11 @@ impl Client {
                     }
                     Err(_) => break,
                 },
+                chunk = recv.read_chunk(4096, true) => {
+                    if !matches!(chunk, Ok(Some(_))) {
+                        break;
+                    }
+                }
                 _ = tick.tick() => {
                     if conn.send_datagram(upstream.clone()).is_ok() {
                         self.bare.sent(up.size);

@@ -17,7 +17,8 @@
 //! measurement window (`--seconds`) starts. Then a second child runs bare quinn: the same
 //! endpoints (`server::net::bind_endpoint`, so the same transport settings and socket),
 //! sending each connection one datagram per tick of the mean size the real server sent
-//! in the window (and reading what came in at each tick, as the shell does), to N bare
+//! in the window, and stream writes at the rate and of the mean size of the server's
+//! event writes (reading what came in at each tick, as the shell does), to N bare
 //! quinn clients (the client library's transport settings) that send back, like the
 //! bots, one datagram per tick (the bots' `Inputs`, which carry their acks), of the bots'
 //! mean upstream size.
@@ -56,7 +57,7 @@ use protocol::http::{CertificateFingerprint, ConnectionInfo};
 use serde::de::DeserializeOwned;
 use server::game::SnapshotHistory;
 
-use child::{Kind, Mark, Ready};
+use child::{Kind, Mark, Ready, StreamLoad};
 use load::{BareUpstream, Load, Mode};
 use procfs::ThreadTimes;
 
@@ -254,6 +255,8 @@ struct Side {
     datagrams_in: u64,
     bytes_out: u64,
     bytes_in: u64,
+    stream_writes: u64,
+    stream_bytes_out: u64,
     client: client::DatagramCounters,
     applied: u64,
     udp_rx_bytes: u64,
@@ -365,6 +368,8 @@ fn measure(n: usize, kind: Kind, opts: &Opts, mode: Mode) -> anyhow::Result<Side
         datagrams_in: diff(a.datagrams_in, b.datagrams_in),
         bytes_out: diff(a.bytes_out, b.bytes_out),
         bytes_in: diff(a.bytes_in, b.bytes_in),
+        stream_writes: diff(a.stream_writes, b.stream_writes),
+        stream_bytes_out: diff(a.stream_bytes_out, b.stream_bytes_out),
         client: client::DatagramCounters {
             sent: diff(ca.datagrams.sent, cb.datagrams.sent),
             bytes_sent: diff(ca.datagrams.bytes_sent, cb.datagrams.bytes_sent),
@@ -429,10 +434,17 @@ fn run(n: usize, opts: &Opts) -> anyhow::Result<Row> {
     let shell = measure(n, Kind::Shell, opts, Mode::Bots)?;
     let size = shell.mean_datagram().round().max(1.0) as usize;
     let up = (shell.client.bytes_sent as f64 / shell.client.sent.max(1) as f64).round() as usize;
-    eprintln!("N = {n}: bare quinn, {size} B down, {up} B up ...");
+    let stream = StreamLoad {
+        size: (shell.stream_bytes_out as f64 / shell.stream_writes.max(1) as f64).round() as usize,
+        per_tick: shell.per_client_per_s(shell.stream_writes) / f64::from(TICK_HZ),
+    };
+    eprintln!(
+        "N = {n}: bare quinn, {size} B down, {up} B up, {:.2} stream writes of {} B per tick ...",
+        stream.per_tick, stream.size
+    );
     let bare = measure(
         n,
-        Kind::Bare { size },
+        Kind::Bare { size, stream },
         opts,
         Mode::Bare(BareUpstream { size: up.max(1) }),
     )?;
@@ -549,6 +561,19 @@ fn print_row(r: &Row, opts: &Opts) {
             r.delta_share() * 100.0
         ),
         format!("{:.0} B", b.mean_datagram()),
+    );
+    line(
+        "stream writes per client per s (mean bytes)",
+        format!(
+            "{:.1} ({:.0} B)",
+            s.per_client_per_s(s.stream_writes),
+            s.stream_bytes_out as f64 / s.stream_writes.max(1) as f64
+        ),
+        format!(
+            "{:.1} ({:.0} B)",
+            b.per_client_per_s(b.stream_writes),
+            b.stream_bytes_out as f64 / b.stream_writes.max(1) as f64
+        ),
     );
     line(
         "upstream datagrams per client per s (mean bytes)",

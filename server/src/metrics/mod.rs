@@ -48,6 +48,11 @@ pub struct Metrics {
     pub bytes_in: Counter,
     /// Bytes sent (datagrams and stream).
     pub bytes_out: Counter,
+    /// Writes to players' streams: one per player per tick that has frames for them
+    /// (events of a tick go out together), plus `Welcome` and the joins after it.
+    pub stream_writes: Counter,
+    /// Bytes in those writes (part of `bytes_out`).
+    pub stream_bytes_out: Counter,
     rejected: ByReason,
     closed: ByReason,
     dropped: ByReason,
@@ -102,6 +107,7 @@ impl Metrics {
         let pending = Gauge::default();
         let tick_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 14));
         let (datagrams_in, datagrams_out, bytes_in, bytes_out) = Default::default();
+        let (stream_writes, stream_bytes_out) = Default::default();
         let rejected = ByReason::default();
         let closed = ByReason::default();
         let dropped = ByReason::default();
@@ -129,6 +135,16 @@ impl Metrics {
         registry.register("bytes_in", "Bytes received", Counter::clone(&bytes_in));
         registry.register("bytes_out", "Bytes sent", Counter::clone(&bytes_out));
         registry.register(
+            "stream_writes",
+            "Writes to players' streams (a tick's frames for one player are one write)",
+            Counter::clone(&stream_writes),
+        );
+        registry.register(
+            "stream_bytes_out",
+            "Bytes written to players' streams",
+            Counter::clone(&stream_bytes_out),
+        );
+        registry.register(
             "rejected_connections",
             "Connections turned away, by reason",
             rejected.clone(),
@@ -152,6 +168,8 @@ impl Metrics {
             datagrams_out,
             bytes_in,
             bytes_out,
+            stream_writes,
+            stream_bytes_out,
             rejected,
             closed,
             dropped,

@@ -717,6 +717,8 @@ impl<P: PlayerSessions> Shell<P> {
         let Some(link) = self.links.get_mut(&conn) else {
             return;
         };
+        self.metrics.stream_writes.inc();
+        self.metrics.stream_bytes_out.inc_by(frames.len() as u64);
         link.backlog_bytes += frames.len();
         link.backlog.push_back(frames);
         if !Self::flush_stream(link, self.stream_backlog) {
