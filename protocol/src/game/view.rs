@@ -4,8 +4,6 @@
 //! to know what each client holds, and the client library uses the very same function.
 //! It does not decide what goes into a snapshot (the server's snapshot history does).
 
-use std::collections::BTreeMap;
-
 use super::{ItemState, PhaseState, PlayerState, Snapshot};
 
 /// Everything a snapshot describes, at one tick. Players and items are ascending by id.
@@ -75,7 +73,9 @@ pub fn apply_snapshot(
     baseline: Option<&WorldView>,
     snapshot: &Snapshot,
 ) -> Result<WorldView, ApplyError> {
-    let (mut players, mut items) = (BTreeMap::new(), BTreeMap::new());
+    // Sorted vectors with binary search, not maps: a client applies one snapshot per
+    // tick, and this is most of its work (at most 64 players and 128 items).
+    let (mut players, mut items) = (Vec::new(), Vec::new());
     if let Some(wanted) = snapshot.baseline {
         let base = baseline.ok_or(ApplyError::MissingBaseline(wanted))?;
         if base.tick != wanted {
@@ -84,30 +84,63 @@ pub fn apply_snapshot(
                 given: base.tick,
             });
         }
-        players.extend(base.players.iter().map(|p| (p.id, *p)));
-        items.extend(base.items.iter().map(|i| (i.id, *i)));
+        players.clone_from(&base.players);
+        items.clone_from(&base.items);
+        ascending_unique(&mut players, |p| p.id);
+        ascending_unique(&mut items, |i| i.id);
         for id in &snapshot.removed_players {
-            players.remove(id);
+            remove(&mut players, *id, |p| p.id);
         }
         for id in &snapshot.removed_items {
-            items.remove(id);
+            remove(&mut items, *id, |i| i.id);
         }
         let ticks = snapshot.tick.wrapping_sub(wanted);
         for d in &snapshot.player_deltas {
-            let p = players
-                .get_mut(&d.id)
-                .ok_or(ApplyError::NotInBaseline(d.id))?;
-            *p = d.apply(p, ticks);
+            let at = players
+                .binary_search_by_key(&d.id, |p| p.id)
+                .map_err(|_| ApplyError::NotInBaseline(d.id))?;
+            players[at] = d.apply(&players[at], ticks);
         }
     } else if let Some(d) = snapshot.player_deltas.first() {
         return Err(ApplyError::NotInBaseline(d.id));
     }
-    players.extend(snapshot.players.iter().map(|p| (p.id, *p)));
-    items.extend(snapshot.items.iter().map(|i| (i.id, *i)));
+    for p in &snapshot.players {
+        upsert(&mut players, *p, |p| p.id);
+    }
+    for i in &snapshot.items {
+        upsert(&mut items, *i, |i| i.id);
+    }
     Ok(WorldView {
         tick: snapshot.tick,
         phase: snapshot.phase,
-        players: players.into_values().collect(),
-        items: items.into_values().collect(),
+        players,
+        items,
     })
+}
+
+/// Makes `v` ascending by id with one entry per id, the last one given winning (what
+/// inserting them one by one into a map leaves). A no-op on a well-formed world.
+fn ascending_unique<T, K: Ord>(v: &mut Vec<T>, id: impl Fn(&T) -> K) {
+    if v.windows(2).all(|w| id(&w[0]) < id(&w[1])) {
+        return;
+    }
+    // Reversed, a stable sort puts the last given of each id first; dedup keeps it.
+    v.reverse();
+    v.sort_by_key(&id);
+    v.dedup_by(|a, b| id(a) == id(b));
+}
+
+/// Inserts `x` into `v` (ascending, unique ids), replacing the entry with its id.
+fn upsert<T, K: Ord>(v: &mut Vec<T>, x: T, id: impl Fn(&T) -> K) {
+    match v.binary_search_by(|y| id(y).cmp(&id(&x))) {
+        Ok(at) => v[at] = x,
+        Err(at) => v.insert(at, x),
+    }
+}
+
+/// Removes the entry with id `key` from `v` (ascending, unique ids), if any.
+fn remove<T, K: Ord>(v: &mut Vec<T>, key: K, id: impl Fn(&T) -> K) {
+    if let Ok(at) = v.binary_search_by(|y| id(y).cmp(&key)) {
+        v.remove(at);
+    }
 }
