@@ -78,6 +78,7 @@ pub(crate) fn start(
     mode: Mode,
     infos: Vec<ConnectionInfo>,
     threads: usize,
+    cpus: Option<String>,
     ramp: Duration,
     input_interval: Duration,
     limit: Duration,
@@ -104,10 +105,13 @@ pub(crate) fn start(
             load.failed.clone(),
             load.bare.clone(),
         );
+        let cpus = cpus.clone();
         handles.push(std::thread::spawn(move || {
-            dirs.lock()
-                .expect("not poisoned")
-                .push(procfs::this_thread_dir());
+            let dir = procfs::this_thread_dir();
+            if let Some(cpus) = cpus {
+                procfs::pin(&dir, &cpus);
+            }
+            dirs.lock().expect("not poisoned").push(dir);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -23,6 +23,11 @@
 //! bots, one datagram per tick (the bots' `Inputs`, which carry their acks), of the bots'
 //! mean upstream size.
 //!
+//! **Pinning.** With two cores or more (unless `--no-pin`), the server child runs on CPU
+//! 0 alone (`taskset -c 0`) and the client threads on the other CPUs, so "one core" is
+//! literal and the load never preempts the server; the kernel's loopback work for a
+//! packet still runs on the CPU of the thread that sent it.
+//!
 //! **What is measured.** Server CPU is the runtime thread's `sum_exec_runtime`
 //! (`/proc/<pid>/task/<tid>/schedstat`, ns) over the window, so client work never counts;
 //! its run-queue wait says how much the 2 shared cores held it back. Snapshots delivered
@@ -72,6 +77,8 @@ struct Opts {
     seconds: u64,
     client_threads: usize,
     ramp: Duration,
+    /// Pin the server child to CPU 0 and the client threads to the other CPUs.
+    pin: bool,
 }
 
 impl Opts {
@@ -82,6 +89,7 @@ impl Opts {
             seconds: 5,
             client_threads: 2,
             ramp: Duration::from_micros(2_000),
+            pin: std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
         };
         let list = |v: &str| -> anyhow::Result<Vec<usize>> {
             v.split(',')
@@ -98,6 +106,7 @@ impl Opts {
                 "--seconds" => opts.seconds = value()?.parse()?,
                 "--client-threads" => opts.client_threads = value()?.parse()?,
                 "--ramp-us" => opts.ramp = Duration::from_micros(value()?.parse()?),
+                "--no-pin" => opts.pin = false,
                 // cargo bench passes `--bench`; libtest's other flags mean nothing here.
                 _ => {}
             }
@@ -115,8 +124,19 @@ struct Proc {
 }
 
 impl Proc {
-    fn spawn(args: Vec<String>) -> anyhow::Result<Self> {
-        let mut child = Command::new(std::env::current_exe()?)
+    /// Starts the child; on the CPUs `pin` lists (`taskset -c` syntax), if given.
+    fn spawn(args: Vec<String>, pin: Option<&str>) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe()?;
+        // `taskset` execs the child, so its pid is the child's.
+        let mut command = match pin {
+            Some(cpus) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", cpus]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -304,10 +324,26 @@ impl Side {
     }
 }
 
+/// With pinning, the server child gets CPU 0 alone and the clients every other CPU
+/// (`taskset -c` lists), so "one core" is literal and the load never takes the server's
+/// core; without, both float.
+fn cpu_split(pin: bool) -> (Option<String>, Option<String>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if pin && cores >= 2 {
+        (Some("0".to_owned()), Some(format!("1-{}", cores - 1)))
+    } else {
+        (None, None)
+    }
+}
+
 /// Runs one side: starts the child, the clients, measures the window, stops both.
 fn measure(n: usize, kind: Kind, opts: &Opts, mode: Mode) -> anyhow::Result<Side> {
     let bare = matches!(kind, Kind::Bare { .. });
-    let mut server = Proc::spawn(child::args(&kind, &shells(n), TICK_HZ))?;
+    let (server_cpus, client_cpus) = cpu_split(opts.pin);
+    let mut server = Proc::spawn(
+        child::args(&kind, &shells(n), TICK_HZ),
+        server_cpus.as_deref(),
+    )?;
     let ready: Ready = server.read()?;
     let interval = Duration::from_secs(1) / TICK_HZ;
     let limit = Duration::from_secs(opts.seconds + 120);
@@ -315,6 +351,7 @@ fn measure(n: usize, kind: Kind, opts: &Opts, mode: Mode) -> anyhow::Result<Side
         mode,
         infos(&ready),
         opts.client_threads,
+        client_cpus,
         opts.ramp,
         interval,
         limit,
@@ -723,6 +760,12 @@ fn main() -> anyhow::Result<()> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     println!("## session server benchmark: {cores} cores ({model}), {date}, {TICK_HZ} Hz");
+    match cpu_split(opts.pin) {
+        (Some(server), Some(clients)) => {
+            println!("server child pinned to CPU {server}, client threads to CPUs {clients}")
+        }
+        _ => println!("nothing pinned: server and clients share every core"),
+    }
     let mut rows = Vec::new();
     for &n in &opts.players {
         let row = run(n, &opts)?;

@@ -39,6 +39,20 @@ pub(crate) fn this_thread_dir() -> PathBuf {
     Path::new("/proc").join(link)
 }
 
+/// Moves the thread whose `/proc` directory is `dir` to `cpus` (`taskset -c` syntax);
+/// a warning, not a failure, when `taskset` is missing or refuses.
+pub(crate) fn pin(dir: &Path, cpus: &str) {
+    let tid = dir.file_name().and_then(|t| t.to_str()).unwrap_or_default();
+    let done = std::process::Command::new("taskset")
+        .args(["-p", "-c", cpus, tid])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !done {
+        eprintln!("warning: could not pin thread {tid} to CPUs {cpus}");
+    }
+}
+
 /// The times of the thread whose `/proc` directory is `dir` (zeros once it has exited).
 pub(crate) fn thread_times(dir: &Path) -> ThreadTimes {
     let text = std::fs::read_to_string(dir.join("schedstat")).unwrap_or_default();
