@@ -326,6 +326,12 @@ fn transport_config(opts: &ClientOptions) -> Result<TransportConfig, ConnectErro
         .max_concurrent_bidi_streams(VarInt::from_u32(0))
         .max_concurrent_uni_streams(VarInt::from_u32(0))
         .stream_receive_window(VarInt::from_u32(256 * 1024));
+    // Ask the server to acknowledge every 11th packet or after its ACK delay rather than
+    // every 2nd, so its snapshots carry the ACKs instead of ACK-only packets.
+    let mut acks = quinn::AckFrequencyConfig::default();
+    acks.ack_eliciting_threshold(VarInt::from_u32(10))
+        .max_ack_delay(Some(Duration::from_millis(50)));
+    t.ack_frequency_config(Some(acks));
     Ok(t)
 }
 
