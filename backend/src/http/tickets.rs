@@ -3,7 +3,9 @@
 //!
 //! **What it is:** [`spawn_matchmaker`] starts the task and returns a [`MatchmakerHandle`]
 //! that handlers use to create, read, cancel and watch tickets. The task applies commands
-//! in arrival order, ticks the core on a timer ([`DriverConfig::tick`]), hands every
+//! in arrival order, ticks the core on a timer ([`DriverConfig::tick`]) and runs each
+//! matching pass in short steps between commands (a pass over thousands of new tickets
+//! takes tens of milliseconds, which every command would otherwise wait out), hands every
 //! proposed match to a [`Placer`] in a task of its own, writes the placement record to the
 //! profile store before reporting success to the core (so no client learns of a match
 //! whose record is missing), and reports failures back so the core returns the tickets
@@ -225,6 +227,13 @@ enum Command {
 /// Commands queued to the driver before senders wait: back-pressure on a flood.
 const COMMAND_QUEUE: usize = 1024;
 
+/// Most commands the driver applies in a row while placements or a matching pass wait.
+const COMMAND_STREAK: u32 = 64;
+
+/// Most tickets one step of the matching pass examines (the core matches on the order
+/// of 100,000 tickets per CPU second, so a step is around a millisecond).
+const PASS_STEP: usize = 128;
+
 /// Events buffered per subscriber; a ticket changes state a handful of times, so a
 /// subscriber that lags this far has stalled, and its stream ends (it can GET).
 const EVENT_BUFFER: usize = 16;
@@ -301,6 +310,8 @@ struct Driver {
     retention: VecDeque<(u64, String)>,
     medians: HashMap<String, Option<u64>>,
     done_tx: mpsc::UnboundedSender<PlacementDone>,
+    /// A matching pass is in progress (started by a tick, continued in steps).
+    passing: bool,
 }
 
 /// Starts the driver on the current tokio runtime. It runs until `shutdown` completes or
@@ -329,6 +340,7 @@ pub fn spawn_matchmaker(
         retention: VecDeque::new(),
         medians: HashMap::new(),
         done_tx,
+        passing: false,
     };
     let task = tokio::spawn(driver.run(rx, done_rx, shutdown));
     (MatchmakerHandle { tx }, task)
@@ -344,25 +356,52 @@ impl Driver {
         let mut ticker = tokio::time::interval(self.config.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
+        // Commands (requests waiting for an answer) go first, but after COMMAND_STREAK in a
+        // row the other work gets a turn, so a flood of requests cannot stall matching.
+        let mut streak = 0;
         loop {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                Some((match_id, result)) = done.recv() => self.placement_done(match_id, result),
-                command = commands.recv() => match command {
-                    Some(command) => self.command(command),
-                    None => break,
-                },
-                _ = ticker.tick() => self.tick(),
+                command = commands.recv(), if streak < COMMAND_STREAK => {
+                    streak += 1;
+                    match command {
+                        Some(command) => self.command(command),
+                        None => break,
+                    }
+                }
+                Some((match_id, result)) = done.recv() => {
+                    streak = 0;
+                    self.placement_done(match_id, result);
+                }
+                _ = ticker.tick() => {
+                    streak = 0;
+                    self.tick();
+                }
+                () = std::future::ready(()), if self.passing => {
+                    streak = 0;
+                    self.pass_step();
+                    // Let the handlers on this thread run (and send their commands)
+                    // before the next step.
+                    tokio::task::yield_now().await;
+                }
+                // Nothing else to do: commands may run again.
+                () = std::future::ready(()), if streak >= COMMAND_STREAK => streak = 0,
             }
         }
         tracing::info!("matchmaking driver stopped");
     }
 
+    /// One step of the matching pass (at most [`PASS_STEP`] tickets examined), so that a
+    /// pass over thousands of tickets does not hold up the commands for its whole length.
+    fn pass_step(&mut self) {
+        self.passing = self.mm.handle_timeout_step(self.clock.now_ms(), PASS_STEP);
+        self.drain(None);
+    }
+
     fn tick(&mut self) {
         let now = self.clock.now_ms();
-        self.mm.handle_timeout(now);
-        self.drain(None);
+        self.pass_step();
         self.medians = self
             .mm
             .mode_stats()
