@@ -32,8 +32,10 @@
 //! It repeats while requests are queued; on an empty queue it stops leading, letting go
 //! of the store before it sends the last batch's answers, so that once every write call
 //! has returned, dropping the last clone closes the store (and releases its lock file)
-//! at once. Readers take only the lock of the in-memory data, never held across a write
-//! or an fsync, and see a record once it is durable and applied.
+//! at once. Readers take only the read lock of the in-memory data, which they share with
+//! the leader's decisions and which is held exclusively only while a durable batch is
+//! applied (never across a write or an fsync); they see a record once it is durable and
+//! applied.
 //!
 //! **A failed append or fsync** fails every request of its batch with
 //! [`ProfilesError::Io`], and the store refuses every later write with
@@ -56,7 +58,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -83,9 +85,10 @@ pub struct EmbeddedProfiles {
 
 #[derive(Debug)]
 struct Inner {
-    /// The live state (durable and applied records only); readers hold this lock only to
-    /// copy what they read out, and the leader only to decide a batch and to apply it.
-    data: Mutex<Data>,
+    /// The live state (durable and applied records only). Readers share it with each
+    /// other and with the leader deciding a batch (the only writer, so what it reads
+    /// cannot change under it); only applying a durable batch takes it exclusively.
+    data: RwLock<Data>,
     /// The writes waiting for a leader.
     queue: Mutex<Queue>,
     /// The log; held by the leader for a whole batch (there is one leader at a time, so
@@ -260,7 +263,7 @@ impl EmbeddedProfiles {
             .map_err(io("open", &log_path))?;
         Ok(EmbeddedProfiles {
             inner: Arc::new(Inner {
-                data: Mutex::new(data),
+                data: RwLock::new(data),
                 queue: Mutex::default(),
                 log: Mutex::new(Log {
                     file: log,
@@ -272,8 +275,8 @@ impl EmbeddedProfiles {
         })
     }
 
-    fn data(&self) -> MutexGuard<'_, Data> {
-        lock(&self.inner.data)
+    fn data(&self) -> RwLockReadGuard<'_, Data> {
+        read(&self.inner.data)
     }
 
     /// Queues `request` (when first polled), starting a leader if none runs, and waits
@@ -305,9 +308,13 @@ impl EmbeddedProfiles {
 
 /// Memory is changed only after the log lines are durable, and by infallible inserts, so
 /// a poisoned lock still guards a consistent state (the queue and the log likewise:
-/// their changes are single assignments).
+/// their changes are single assignments). Also for the data's read lock, [`read`].
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read(data: &RwLock<Data>) -> RwLockReadGuard<'_, Data> {
+    data.read().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The leader (module docs): runs batches until the queue is empty. The last batch's
@@ -336,7 +343,7 @@ fn lead(inner: Arc<Inner>) {
 /// Decides `batch` in order against `data` plus the batch's own earlier records, makes
 /// the records durable with one append and one fsync, applies them, and returns the
 /// answers (not sent yet).
-fn run_batch(data: &Mutex<Data>, log: &mut Log, batch: Vec<Request>) -> Vec<Answer> {
+fn run_batch(data: &RwLock<Data>, log: &mut Log, batch: Vec<Request>) -> Vec<Answer> {
     if let Some(cause) = &log.failed {
         return batch
             .into_iter()
@@ -352,7 +359,7 @@ fn run_batch(data: &Mutex<Data>, log: &mut Log, batch: Vec<Request>) -> Vec<Answ
     let mut records = Vec::new();
     let mut answers = Vec::with_capacity(batch.len());
     {
-        let data = lock(data);
+        let data = read(data);
         for request in batch {
             let record = match request {
                 Request::Placement { record, reply } => {
@@ -400,7 +407,9 @@ fn run_batch(data: &Mutex<Data>, log: &mut Log, batch: Vec<Request>) -> Vec<Answ
             .map(|a| a.fail(copy_io_error(&e)))
             .collect();
     }
-    lock(data).merge(pending);
+    data.write()
+        .unwrap_or_else(|e| e.into_inner())
+        .merge(pending);
     answers
 }
 
