@@ -513,7 +513,11 @@ impl Driver {
             .iter()
             .find(|m| m.name == ticket.mode)
             .map_or(0, |m| m.ticket_timeout_ms);
-        let id = uuid::Uuid::new_v4().to_string();
+        // A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
+        // getrandom system call per ticket (`Uuid::new_v4` without uuid's `fast-rng`).
+        let id = uuid::Builder::from_random_bytes(rand::random())
+            .into_uuid()
+            .to_string();
         let snap = Snapshot {
             id: id.clone(),
             mode: ticket.mode,

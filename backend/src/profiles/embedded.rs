@@ -53,7 +53,7 @@
 //! **One process per directory:** `profiles.lock` is locked exclusively for as long as
 //! the store is open.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::ops::Bound;
@@ -99,8 +99,10 @@ struct Inner {
 #[derive(Debug, Default)]
 struct Data {
     profiles: BTreeMap<PlayerId, PlayerProfile>,
-    applied: BTreeSet<String>,
-    placements: BTreeMap<String, PlacementRecord>,
+    /// Hashed, not ordered: looked up per write (the keys, game session ARNs, share long
+    /// prefixes); compaction sorts them.
+    applied: HashSet<String>,
+    placements: HashMap<String, PlacementRecord>,
 }
 
 #[derive(Debug, Default)]
@@ -390,8 +392,7 @@ fn run_batch(data: &RwLock<Data>, log: &mut Log, batch: Vec<Request>) -> Vec<Ans
     }
     let mut lines = Vec::new();
     for record in &records {
-        lines.extend(exact_json::to_vec(record).expect("records serialize"));
-        lines.push(b'\n');
+        line(&mut lines, record);
     }
     let Log { file, path, .. } = log;
     let durable = file
@@ -411,6 +412,21 @@ fn run_batch(data: &RwLock<Data>, log: &mut Log, batch: Vec<Request>) -> Vec<Ans
         .unwrap_or_else(|e| e.into_inner())
         .merge(pending);
     answers
+}
+
+/// Appends `record` as one line. A placement holds no float (`PlacementRecord` is `Eq`),
+/// so its plain JSON is its exact JSON, written without the detour through
+/// `serde_json::Value`.
+fn line(out: &mut Vec<u8>, record: &Record) {
+    match record {
+        Record::Placement { .. } => serde_json::to_writer(&mut *out, record),
+        _ => {
+            out.extend(exact_json::to_vec(record).expect("records serialize"));
+            Ok(())
+        }
+    }
+    .expect("records serialize");
+    out.push(b'\n');
 }
 
 /// The same error again, for each request of a failed batch.
@@ -517,16 +533,15 @@ fn replay(path: &Path) -> Result<Data, ProfilesError> {
 fn compact(dir: &Path, log_path: &Path, data: &Data) -> Result<(), ProfilesError> {
     let tmp = dir.join(COMPACT_FILE);
     let mut out = Vec::new();
-    let mut push = |record: &Record| {
-        out.extend(exact_json::to_vec(record).expect("records serialize"));
-        out.push(b'\n');
-    };
+    let mut push = |record: &Record| line(&mut out, record);
     if !data.applied.is_empty() {
-        push(&Record::Applied {
-            match_ids: data.applied.iter().cloned().collect(),
-        });
+        let mut match_ids: Vec<String> = data.applied.iter().cloned().collect();
+        match_ids.sort_unstable();
+        push(&Record::Applied { match_ids });
     }
-    for record in data.placements.values() {
+    let mut placements: Vec<&PlacementRecord> = data.placements.values().collect();
+    placements.sort_unstable_by(|a, b| a.match_id.cmp(&b.match_id));
+    for record in placements {
         push(&Record::Placement {
             record: record.clone(),
         });
