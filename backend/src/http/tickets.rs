@@ -120,15 +120,17 @@ pub enum State {
     },
 }
 
-/// A ticket at one state change: what GET shows and what the event stream carries.
+/// A ticket at one state change: what GET shows and what the event stream carries. The
+/// parts that never change are shared between a ticket's snapshots (each state change
+/// makes one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     /// The API id.
-    pub id: String,
+    pub id: Arc<str>,
     /// The mode.
-    pub mode: String,
+    pub mode: Arc<str>,
     /// The players, creator first.
-    pub players: Vec<String>,
+    pub players: Arc<[String]>,
     /// The state.
     pub state: State,
     /// Creation time.
@@ -176,9 +178,9 @@ impl Snapshot {
             },
         };
         Ticket {
-            id: self.id.clone(),
-            mode: self.mode.clone(),
-            players: self.players.clone(),
+            id: self.id.to_string(),
+            mode: self.mode.to_string(),
+            players: self.players.to_vec(),
             state,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -304,10 +306,10 @@ struct Driver {
     placer: Arc<dyn Placer>,
     profiles: Arc<dyn ProfileStore>,
     metrics: ApiMetrics,
-    records: HashMap<String, Record>,
-    by_core: HashMap<TicketId, String>,
+    records: HashMap<Arc<str>, Record>,
+    by_core: HashMap<TicketId, Arc<str>>,
     placed: HashMap<MatchId, Arc<PlacedMatch>>,
-    retention: VecDeque<(u64, String)>,
+    retention: VecDeque<(u64, Arc<str>)>,
     medians: HashMap<String, Option<u64>>,
     done_tx: mpsc::UnboundedSender<PlacementDone>,
     /// A matching pass is in progress (started by a tick, continued in steps).
@@ -433,7 +435,7 @@ impl Driver {
             Command::Get(id, caller, reply) => {
                 let result = self
                     .visible(&id, &caller)
-                    .map(|r| self.fresh(&r.snap).render(&caller));
+                    .map(|r| self.view(&r.snap, &caller));
                 let _ = reply.send(result);
             }
             Command::Cancel(id, caller, reply) => {
@@ -478,18 +480,19 @@ impl Driver {
             .ok_or_else(|| HttpError::not_found("no such ticket"))
     }
 
-    /// The snapshot with a current wait estimate (while searching).
-    fn fresh(&self, snap: &Snapshot) -> Snapshot {
-        let mut snap = snap.clone();
-        snap.estimated_wait_ms = self.estimate(&snap);
-        snap
+    /// The API view of `snap` for `viewer`, with a current wait estimate (while
+    /// searching).
+    fn view(&self, snap: &Snapshot, viewer: &str) -> Ticket {
+        let mut ticket = snap.render(viewer);
+        ticket.estimated_wait_ms = self.estimate(snap);
+        ticket
     }
 
     fn estimate(&self, snap: &Snapshot) -> Option<u64> {
         if snap.state != State::Searching {
             return None;
         }
-        let median = (*self.medians.get(&snap.mode)?)?;
+        let median = (*self.medians.get(&*snap.mode)?)?;
         let waited = self.clock.now_ms().saturating_sub(snap.created_at);
         Some(median.saturating_sub(waited))
     }
@@ -515,13 +518,14 @@ impl Driver {
             .map_or(0, |m| m.ticket_timeout_ms);
         // A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
         // getrandom system call per ticket (`Uuid::new_v4` without uuid's `fast-rng`).
-        let id = uuid::Builder::from_random_bytes(rand::random())
+        let id: Arc<str> = uuid::Builder::from_random_bytes(rand::random())
             .into_uuid()
-            .to_string();
+            .to_string()
+            .into();
         let snap = Snapshot {
-            id: id.clone(),
-            mode: ticket.mode,
-            players,
+            id: Arc::clone(&id),
+            mode: ticket.mode.into(),
+            players: players.into(),
             state: State::Searching,
             created_at: now,
             updated_at: now,
@@ -530,19 +534,19 @@ impl Driver {
             estimated_wait_ms: None,
         };
         self.records.insert(
-            id.clone(),
+            Arc::clone(&id),
             Record {
                 snap: Arc::new(snap),
                 core,
                 events: None,
             },
         );
-        self.by_core.insert(core, id.clone());
+        self.by_core.insert(core, Arc::clone(&id));
         self.metrics.tickets_created.inc();
         self.drain(None);
         let record = &self.records[&id];
         tracing::info!(ticket = %id, caller = %ticket.caller, "ticket created");
-        Ok(self.fresh(&record.snap).render(&ticket.caller))
+        Ok(self.view(&record.snap, &ticket.caller))
     }
 
     fn enqueue_error(&self, e: EnqueueError, caller: &str) -> HttpError {
@@ -593,7 +597,7 @@ impl Driver {
             }
         }
         let record = &self.records[id];
-        Ok(self.fresh(&record.snap).render(caller))
+        Ok(self.view(&record.snap, caller))
     }
 
     fn subscribe(&mut self, id: &str, caller: &str) -> Result<Subscription, HttpError> {
@@ -656,7 +660,7 @@ impl Driver {
         }
     }
 
-    fn set_state(&mut self, id: &str, state: State, at: u64) {
+    fn set_state(&mut self, id: &Arc<str>, state: State, at: u64) {
         let retention = self.config.final_retention.as_millis() as u64;
         let Some(record) = self.records.get_mut(id) else {
             return;
@@ -675,7 +679,7 @@ impl Driver {
             // Dropping the sender ends every subscriber's stream after this event.
             record.events = None;
             self.mm.forget(record.core);
-            self.retention.push_back((at + retention, id.to_owned()));
+            self.retention.push_back((at + retention, Arc::clone(id)));
         }
     }
 
