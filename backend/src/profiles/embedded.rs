@@ -3,8 +3,9 @@
 //! # Persistence
 //!
 //! Profiles, applied match ids and placements live in memory. Every write is first
-//! appended to `profiles.log` in the data directory as **one** JSON line, then
-//! `fsync`ed, then applied in memory; the call returns after that. Records (floats
+//! appended to `profiles.log` in the data directory as **one** JSON line (together with
+//! the other writes of its batch, see group commit below), then `fsync`ed, then applied
+//! in memory; the call returns after that. Records (floats
 //! written as their bits, `{"f64bits":…}`, see [`encode_profile`](super::encode_profile)):
 //!
 //! ```text
@@ -18,6 +19,9 @@
 //! last line is a write torn by a crash (its call never returned) and is dropped; any
 //! other line that does not parse stops the open with [`ProfilesError::CorruptLog`].
 //! Lines are replayed without checks: conditions are checked before a line is written.
+//! A crash during a batch's append may leave any prefix of its lines; each was decided
+//! against the lines before it, so every prefix replays to a consistent state (and no
+//! caller of the batch had an answer yet).
 //!
 //! **Group commit.** A write queues its request and waits for its answer. Whoever finds
 //! no writer running becomes the leader: a blocking task (tokio's `spawn_blocking`, no
