@@ -27,6 +27,7 @@ use protocol::http::{
     TicketState, TicketStatus,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
 
 use super::error::HttpError;
 use super::metrics::ApiMetrics;
@@ -306,10 +307,13 @@ struct Driver {
     placer: Arc<dyn Placer>,
     profiles: Arc<dyn ProfileStore>,
     metrics: ApiMetrics,
-    records: HashMap<Arc<str>, Record>,
-    by_core: HashMap<TicketId, Arc<str>>,
+    /// By the API id: a UUID kept as its 16 bytes, so that growing the map (it holds
+    /// every ticket of the last [`DriverConfig::final_retention`]) rehashes inline keys
+    /// rather than chasing a pointer to each id's text.
+    records: HashMap<Uuid, Record>,
+    by_core: HashMap<TicketId, Uuid>,
     placed: HashMap<MatchId, Arc<PlacedMatch>>,
-    retention: VecDeque<(u64, Arc<str>)>,
+    retention: VecDeque<(u64, Uuid)>,
     medians: HashMap<String, Option<u64>>,
     done_tx: mpsc::UnboundedSender<PlacementDone>,
     /// A matching pass is in progress (started by a tick, continued in steps).
@@ -474,8 +478,8 @@ impl Driver {
     /// The record of `id` if `caller` is one of its players (else `404`: another
     /// player's ticket is not visible).
     fn visible(&self, id: &str, caller: &str) -> Result<&Record, HttpError> {
-        self.records
-            .get(id)
+        canonical(id)
+            .and_then(|id| self.records.get(&id))
             .filter(|r| r.snap.players.iter().any(|p| p == caller))
             .ok_or_else(|| HttpError::not_found("no such ticket"))
     }
@@ -518,12 +522,9 @@ impl Driver {
             .map_or(0, |m| m.ticket_timeout_ms);
         // A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
         // getrandom system call per ticket (`Uuid::new_v4` without uuid's `fast-rng`).
-        let id: Arc<str> = uuid::Builder::from_random_bytes(rand::random())
-            .into_uuid()
-            .to_string()
-            .into();
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
         let snap = Snapshot {
-            id: Arc::clone(&id),
+            id: id.hyphenated().to_string().into(),
             mode: ticket.mode.into(),
             players: players.into(),
             state: State::Searching,
@@ -534,14 +535,14 @@ impl Driver {
             estimated_wait_ms: None,
         };
         self.records.insert(
-            Arc::clone(&id),
+            id,
             Record {
                 snap: Arc::new(snap),
                 core,
                 events: None,
             },
         );
-        self.by_core.insert(core, Arc::clone(&id));
+        self.by_core.insert(core, id);
         self.metrics.tickets_created.inc();
         self.drain(None);
         let record = &self.records[&id];
@@ -572,7 +573,8 @@ impl Driver {
     }
 
     fn cancel(&mut self, id: &str, caller: &str) -> Result<Ticket, HttpError> {
-        let Some(record) = self.records.get(id) else {
+        let Some((key, record)) = canonical(id).and_then(|k| Some((k, self.records.get(&k)?)))
+        else {
             return Err(HttpError::not_found("no such ticket"));
         };
         if !record.snap.players.iter().any(|p| p == caller) {
@@ -596,13 +598,14 @@ impl Driver {
                 }
             }
         }
-        let record = &self.records[id];
+        let record = &self.records[&key];
         Ok(self.view(&record.snap, caller))
     }
 
     fn subscribe(&mut self, id: &str, caller: &str) -> Result<Subscription, HttpError> {
         self.visible(id, caller)?;
-        let record = self.records.get_mut(id).expect("visible");
+        let key = canonical(id).expect("visible");
+        let record = self.records.get_mut(&key).expect("visible");
         let updates = if record.snap.is_final() {
             None
         } else {
@@ -630,7 +633,7 @@ impl Driver {
                     tracing::info!(?match_id, ?cancelled, "match abandoned by a cancel");
                 }
                 Output::TicketStateChanged(change) => {
-                    let Some(id) = self.by_core.get(&change.ticket).cloned() else {
+                    let Some(&id) = self.by_core.get(&change.ticket) else {
                         continue;
                     };
                     let state = match change.status {
@@ -654,15 +657,15 @@ impl Driver {
                         },
                     };
                     self.metrics.ticket_state(change.status.as_str());
-                    self.set_state(&id, state, change.at_ms);
+                    self.set_state(id, state, change.at_ms);
                 }
             }
         }
     }
 
-    fn set_state(&mut self, id: &Arc<str>, state: State, at: u64) {
+    fn set_state(&mut self, id: Uuid, state: State, at: u64) {
         let retention = self.config.final_retention.as_millis() as u64;
-        let Some(record) = self.records.get_mut(id) else {
+        let Some(record) = self.records.get_mut(&id) else {
             return;
         };
         let mut snap = (*record.snap).clone();
@@ -679,7 +682,7 @@ impl Driver {
             // Dropping the sender ends every subscriber's stream after this event.
             record.events = None;
             self.mm.forget(record.core);
-            self.retention.push_back((at + retention, Arc::clone(id)));
+            self.retention.push_back((at + retention, id));
         }
     }
 
@@ -776,6 +779,14 @@ async fn place_and_record(
         });
     }
     Ok(Arc::new(placed))
+}
+
+/// The key of an API ticket id: only the form the API hands out (lower-case, hyphenated)
+/// names a ticket.
+fn canonical(id: &str) -> Option<Uuid> {
+    let key = Uuid::try_parse(id).ok()?;
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    (key.hyphenated().encode_lower(&mut text) == id).then_some(key)
 }
 
 fn clamp32(n: usize) -> u32 {

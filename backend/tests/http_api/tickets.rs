@@ -428,3 +428,23 @@ async fn requests_are_answered_between_steps_of_a_long_pass() {
     let partly = seen.iter().filter(|&&n| 0 < n && n < TICKETS).count();
     assert!(partly >= 2, "{seen:?}");
 }
+
+/// A ticket is named only by the id the API handed out: the same UUID in capitals or
+/// without hyphens names no ticket (404), for GET and DELETE alike.
+#[tokio::test(start_paused = true)]
+async fn only_the_exact_ticket_id_names_a_ticket() {
+    let api = Api::start(Options::default());
+    let ticket = api.create("p-1", duel()).await.ticket();
+    assert_eq!(api.get("p-1", &ticket.id).await.ticket().id, ticket.id);
+    for other in [ticket.id.to_uppercase(), ticket.id.replace('-', "")] {
+        api.get("p-1", &other).await.assert_error(404, "not_found");
+        api.cancel("p-1", &other)
+            .await
+            .assert_error(404, "not_found");
+    }
+    assert_eq!(
+        api.get("p-1", &ticket.id).await.ticket().state,
+        TicketState::Searching,
+        "still searching: nothing cancelled it"
+    );
+}
