@@ -669,6 +669,9 @@ enum Op {
     },
     Cancel(usize),
     Tick(u16),
+    /// A few milliseconds on, one step of a matching pass examining 1 to 4 tickets (the
+    /// rest of the pass waits while other operations run).
+    Step(u8, u8),
     Succeed(usize),
     Fail(usize),
 }
@@ -691,6 +694,7 @@ fn op() -> impl Strategy<Value = Op> {
             }),
         1 => any::<usize>().prop_map(Op::Cancel),
         3 => (0u16..15_000).prop_map(Op::Tick),
+        2 => (0u8..4, 1u8..=4).prop_map(|(dt, budget)| Op::Step(dt, budget)),
         2 => any::<usize>().prop_map(Op::Succeed),
         2 => any::<usize>().prop_map(Op::Fail),
     ]
@@ -750,6 +754,11 @@ fn run(ops: Vec<Op>) {
                 h.drain();
             }
             Op::Tick(dt) => h.tick_at(h.now + Millis::from(dt)),
+            Op::Step(dt, budget) => {
+                h.now += Millis::from(dt);
+                h.mm.handle_timeout_step(h.now, usize::from(budget));
+                h.drain();
+            }
             Op::Succeed(i) | Op::Fail(i) if !h.active.is_empty() => {
                 let mut ids: Vec<MatchId> = h.active.keys().copied().collect();
                 ids.sort();

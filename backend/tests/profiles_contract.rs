@@ -621,3 +621,124 @@ async fn embedded_drops_a_torn_last_line() {
         "{err}"
     );
 }
+
+/// Many concurrent writes (the embedded store groups them into batches): placements of
+/// the same match put twice alike and once differently, commits of the same match sent
+/// three times, commits of different matches all expecting a shared player to be new.
+/// The answers agree with each other, and the reopened store holds exactly what they
+/// said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_concurrent_writes_replay_as_answered() {
+    const MATCHES: usize = 20;
+    let dir = TempDir::new();
+    let store = EmbeddedProfiles::open(&dir.0).unwrap();
+    let placements: Vec<(PlacementRecord, PlacementRecord)> = (0..MATCHES)
+        .map(|i| {
+            let r = result(&format!("p{i}"), 1, &["a", "b"]);
+            let mut other = placement(&r);
+            other.players[0].player_session_id.push_str("-other");
+            (placement(&r), other)
+        })
+        .collect();
+    let mut puts = Vec::new();
+    for (same, other) in &placements {
+        for record in [same, other, same] {
+            let (store, record) = (store.clone(), record.clone());
+            puts.push(tokio::spawn(async move {
+                let answer = store.put_placement(&record).await;
+                (record, answer)
+            }));
+        }
+    }
+    // Match c{i} for its own two players, three times; match s{i} for "shared" (new)
+    // and a player of its own: only one of those can find "shared" new.
+    let mut commits = Vec::new();
+    for i in 0..MATCHES {
+        let own = result(&format!("c{i}"), 1, &[&format!("x{i}"), &format!("y{i}")]);
+        let shared = result(&format!("s{i}"), 1, &["shared", &format!("z{i}")]);
+        for r in [&own, &own, &shared, &own] {
+            let (profiles, expected) = rated(r, &BTreeMap::new());
+            let (store, match_id) = (store.clone(), r.match_id.clone());
+            commits.push(tokio::spawn(async move {
+                let answer = store
+                    .commit_result(&match_id, &profiles, &expected)
+                    .await
+                    .unwrap();
+                (match_id, profiles, answer)
+            }));
+        }
+    }
+    let mut stored: BTreeMap<String, PlacementRecord> = BTreeMap::new();
+    for put in puts {
+        let (record, answer) = put.await.unwrap();
+        match answer {
+            Ok(()) => {
+                let first = stored
+                    .entry(record.match_id.clone())
+                    .or_insert(record.clone());
+                assert_eq!(*first, record, "two different placements were both Ok");
+            }
+            Err(ProfilesError::PlacementConflict { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(stored.len(), MATCHES, "every match got one placement");
+    let mut applied: BTreeMap<String, Vec<PlayerProfile>> = BTreeMap::new();
+    let mut already = BTreeMap::<String, usize>::new();
+    let mut shared_conflicts = 0;
+    for commit in commits {
+        let (match_id, profiles, answer) = commit.await.unwrap();
+        match answer {
+            CommitOutcome::Applied => {
+                assert!(
+                    applied.insert(match_id, profiles).is_none(),
+                    "applied twice"
+                );
+            }
+            CommitOutcome::AlreadyApplied => *already.entry(match_id).or_default() += 1,
+            CommitOutcome::VersionConflict { players } => {
+                assert_eq!(players, ids(&["shared"]), "{match_id}");
+                shared_conflicts += 1;
+            }
+        }
+    }
+    for i in 0..MATCHES {
+        let c = format!("c{i}");
+        assert!(applied.contains_key(&c), "{c} applied once");
+        assert_eq!(
+            already.get(&c),
+            Some(&2),
+            "{c}: the other two AlreadyApplied"
+        );
+    }
+    let shared_winners: Vec<&String> = applied.keys().filter(|m| m.starts_with('s')).collect();
+    assert_eq!(shared_winners.len(), 1, "{shared_winners:?}");
+    assert_eq!(shared_conflicts, MATCHES - 1);
+
+    // What the answers said, as profiles by player.
+    let profiles: BTreeMap<PlayerId, PlayerProfile> = applied
+        .values()
+        .flatten()
+        .map(|p| (p.player_id.clone(), p.clone()))
+        .collect();
+    let check = |store: EmbeddedProfiles| {
+        let (stored, applied, profiles) = (&stored, &applied, &profiles);
+        async move {
+            for (match_id, record) in stored {
+                assert_eq!(
+                    store.get_placement(match_id).await.unwrap().as_ref(),
+                    Some(record)
+                );
+            }
+            for i in 0..MATCHES {
+                for m in [format!("c{i}"), format!("s{i}")] {
+                    let said = applied.contains_key(&m);
+                    assert_eq!(store.is_applied(&m).await.unwrap(), said, "{m}");
+                }
+            }
+            assert_eq!(everything(&store).await, *profiles);
+        }
+    };
+    check(store).await;
+    check(EmbeddedProfiles::open(&dir.0).unwrap()).await;
+}

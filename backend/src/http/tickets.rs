@@ -3,7 +3,9 @@
 //!
 //! **What it is:** [`spawn_matchmaker`] starts the task and returns a [`MatchmakerHandle`]
 //! that handlers use to create, read, cancel and watch tickets. The task applies commands
-//! in arrival order, ticks the core on a timer ([`DriverConfig::tick`]), hands every
+//! in arrival order, ticks the core on a timer ([`DriverConfig::tick`]) and runs each
+//! matching pass in short steps between commands (a pass over thousands of new tickets
+//! takes tens of milliseconds, which every command would otherwise wait out), hands every
 //! proposed match to a [`Placer`] in a task of its own, writes the placement record to the
 //! profile store before reporting success to the core (so no client learns of a match
 //! whose record is missing), and reports failures back so the core returns the tickets
@@ -25,6 +27,7 @@ use protocol::http::{
     TicketState, TicketStatus,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
 
 use super::error::HttpError;
 use super::metrics::ApiMetrics;
@@ -118,15 +121,17 @@ pub enum State {
     },
 }
 
-/// A ticket at one state change: what GET shows and what the event stream carries.
+/// A ticket at one state change: what GET shows and what the event stream carries. The
+/// parts that never change are shared between a ticket's snapshots (each state change
+/// makes one).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     /// The API id.
-    pub id: String,
+    pub id: Arc<str>,
     /// The mode.
-    pub mode: String,
+    pub mode: Arc<str>,
     /// The players, creator first.
-    pub players: Vec<String>,
+    pub players: Arc<[String]>,
     /// The state.
     pub state: State,
     /// Creation time.
@@ -174,9 +179,9 @@ impl Snapshot {
             },
         };
         Ticket {
-            id: self.id.clone(),
-            mode: self.mode.clone(),
-            players: self.players.clone(),
+            id: self.id.to_string(),
+            mode: self.mode.to_string(),
+            players: self.players.to_vec(),
             state,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -224,6 +229,13 @@ enum Command {
 
 /// Commands queued to the driver before senders wait: back-pressure on a flood.
 const COMMAND_QUEUE: usize = 1024;
+
+/// Most commands the driver applies in a row while placements or a matching pass wait.
+const COMMAND_STREAK: u32 = 64;
+
+/// Most tickets one step of the matching pass examines (the core matches on the order
+/// of 100,000 tickets per CPU second, so a step is around a millisecond).
+const PASS_STEP: usize = 128;
 
 /// Events buffered per subscriber; a ticket changes state a handful of times, so a
 /// subscriber that lags this far has stalled, and its stream ends (it can GET).
@@ -295,12 +307,17 @@ struct Driver {
     placer: Arc<dyn Placer>,
     profiles: Arc<dyn ProfileStore>,
     metrics: ApiMetrics,
-    records: HashMap<String, Record>,
-    by_core: HashMap<TicketId, String>,
+    /// By the API id: a UUID kept as its 16 bytes, so that growing the map (it holds
+    /// every ticket of the last [`DriverConfig::final_retention`]) rehashes inline keys
+    /// rather than chasing a pointer to each id's text.
+    records: HashMap<Uuid, Record>,
+    by_core: HashMap<TicketId, Uuid>,
     placed: HashMap<MatchId, Arc<PlacedMatch>>,
-    retention: VecDeque<(u64, String)>,
+    retention: VecDeque<(u64, Uuid)>,
     medians: HashMap<String, Option<u64>>,
     done_tx: mpsc::UnboundedSender<PlacementDone>,
+    /// A matching pass is in progress (started by a tick, continued in steps).
+    passing: bool,
 }
 
 /// Starts the driver on the current tokio runtime. It runs until `shutdown` completes or
@@ -329,6 +346,7 @@ pub fn spawn_matchmaker(
         retention: VecDeque::new(),
         medians: HashMap::new(),
         done_tx,
+        passing: false,
     };
     let task = tokio::spawn(driver.run(rx, done_rx, shutdown));
     (MatchmakerHandle { tx }, task)
@@ -344,25 +362,52 @@ impl Driver {
         let mut ticker = tokio::time::interval(self.config.tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
+        // Commands (requests waiting for an answer) go first, but after COMMAND_STREAK in a
+        // row the other work gets a turn, so a flood of requests cannot stall matching.
+        let mut streak = 0;
         loop {
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                Some((match_id, result)) = done.recv() => self.placement_done(match_id, result),
-                command = commands.recv() => match command {
-                    Some(command) => self.command(command),
-                    None => break,
-                },
-                _ = ticker.tick() => self.tick(),
+                command = commands.recv(), if streak < COMMAND_STREAK => {
+                    streak += 1;
+                    match command {
+                        Some(command) => self.command(command),
+                        None => break,
+                    }
+                }
+                Some((match_id, result)) = done.recv() => {
+                    streak = 0;
+                    self.placement_done(match_id, result);
+                }
+                _ = ticker.tick() => {
+                    streak = 0;
+                    self.tick();
+                }
+                () = std::future::ready(()), if self.passing => {
+                    streak = 0;
+                    self.pass_step();
+                    // Let the handlers on this thread run (and send their commands)
+                    // before the next step.
+                    tokio::task::yield_now().await;
+                }
+                // Nothing else to do: commands may run again.
+                () = std::future::ready(()), if streak >= COMMAND_STREAK => streak = 0,
             }
         }
         tracing::info!("matchmaking driver stopped");
     }
 
+    /// One step of the matching pass (at most [`PASS_STEP`] tickets examined), so that a
+    /// pass over thousands of tickets does not hold up the commands for its whole length.
+    fn pass_step(&mut self) {
+        self.passing = self.mm.handle_timeout_step(self.clock.now_ms(), PASS_STEP);
+        self.drain(None);
+    }
+
     fn tick(&mut self) {
         let now = self.clock.now_ms();
-        self.mm.handle_timeout(now);
-        self.drain(None);
+        self.pass_step();
         self.medians = self
             .mm
             .mode_stats()
@@ -394,7 +439,7 @@ impl Driver {
             Command::Get(id, caller, reply) => {
                 let result = self
                     .visible(&id, &caller)
-                    .map(|r| self.fresh(&r.snap).render(&caller));
+                    .map(|r| self.view(&r.snap, &caller));
                 let _ = reply.send(result);
             }
             Command::Cancel(id, caller, reply) => {
@@ -433,24 +478,25 @@ impl Driver {
     /// The record of `id` if `caller` is one of its players (else `404`: another
     /// player's ticket is not visible).
     fn visible(&self, id: &str, caller: &str) -> Result<&Record, HttpError> {
-        self.records
-            .get(id)
+        canonical(id)
+            .and_then(|id| self.records.get(&id))
             .filter(|r| r.snap.players.iter().any(|p| p == caller))
             .ok_or_else(|| HttpError::not_found("no such ticket"))
     }
 
-    /// The snapshot with a current wait estimate (while searching).
-    fn fresh(&self, snap: &Snapshot) -> Snapshot {
-        let mut snap = snap.clone();
-        snap.estimated_wait_ms = self.estimate(&snap);
-        snap
+    /// The API view of `snap` for `viewer`, with a current wait estimate (while
+    /// searching).
+    fn view(&self, snap: &Snapshot, viewer: &str) -> Ticket {
+        let mut ticket = snap.render(viewer);
+        ticket.estimated_wait_ms = self.estimate(snap);
+        ticket
     }
 
     fn estimate(&self, snap: &Snapshot) -> Option<u64> {
         if snap.state != State::Searching {
             return None;
         }
-        let median = (*self.medians.get(&snap.mode)?)?;
+        let median = (*self.medians.get(&*snap.mode)?)?;
         let waited = self.clock.now_ms().saturating_sub(snap.created_at);
         Some(median.saturating_sub(waited))
     }
@@ -474,11 +520,13 @@ impl Driver {
             .iter()
             .find(|m| m.name == ticket.mode)
             .map_or(0, |m| m.ticket_timeout_ms);
-        let id = uuid::Uuid::new_v4().to_string();
+        // A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
+        // getrandom system call per ticket (`Uuid::new_v4` without uuid's `fast-rng`).
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
         let snap = Snapshot {
-            id: id.clone(),
-            mode: ticket.mode,
-            players,
+            id: id.hyphenated().to_string().into(),
+            mode: ticket.mode.into(),
+            players: players.into(),
             state: State::Searching,
             created_at: now,
             updated_at: now,
@@ -487,19 +535,19 @@ impl Driver {
             estimated_wait_ms: None,
         };
         self.records.insert(
-            id.clone(),
+            id,
             Record {
                 snap: Arc::new(snap),
                 core,
                 events: None,
             },
         );
-        self.by_core.insert(core, id.clone());
+        self.by_core.insert(core, id);
         self.metrics.tickets_created.inc();
         self.drain(None);
         let record = &self.records[&id];
         tracing::info!(ticket = %id, caller = %ticket.caller, "ticket created");
-        Ok(self.fresh(&record.snap).render(&ticket.caller))
+        Ok(self.view(&record.snap, &ticket.caller))
     }
 
     fn enqueue_error(&self, e: EnqueueError, caller: &str) -> HttpError {
@@ -525,7 +573,8 @@ impl Driver {
     }
 
     fn cancel(&mut self, id: &str, caller: &str) -> Result<Ticket, HttpError> {
-        let Some(record) = self.records.get(id) else {
+        let Some((key, record)) = canonical(id).and_then(|k| Some((k, self.records.get(&k)?)))
+        else {
             return Err(HttpError::not_found("no such ticket"));
         };
         if !record.snap.players.iter().any(|p| p == caller) {
@@ -549,13 +598,14 @@ impl Driver {
                 }
             }
         }
-        let record = &self.records[id];
-        Ok(self.fresh(&record.snap).render(caller))
+        let record = &self.records[&key];
+        Ok(self.view(&record.snap, caller))
     }
 
     fn subscribe(&mut self, id: &str, caller: &str) -> Result<Subscription, HttpError> {
         self.visible(id, caller)?;
-        let record = self.records.get_mut(id).expect("visible");
+        let key = canonical(id).expect("visible");
+        let record = self.records.get_mut(&key).expect("visible");
         let updates = if record.snap.is_final() {
             None
         } else {
@@ -583,7 +633,7 @@ impl Driver {
                     tracing::info!(?match_id, ?cancelled, "match abandoned by a cancel");
                 }
                 Output::TicketStateChanged(change) => {
-                    let Some(id) = self.by_core.get(&change.ticket).cloned() else {
+                    let Some(&id) = self.by_core.get(&change.ticket) else {
                         continue;
                     };
                     let state = match change.status {
@@ -607,15 +657,15 @@ impl Driver {
                         },
                     };
                     self.metrics.ticket_state(change.status.as_str());
-                    self.set_state(&id, state, change.at_ms);
+                    self.set_state(id, state, change.at_ms);
                 }
             }
         }
     }
 
-    fn set_state(&mut self, id: &str, state: State, at: u64) {
+    fn set_state(&mut self, id: Uuid, state: State, at: u64) {
         let retention = self.config.final_retention.as_millis() as u64;
-        let Some(record) = self.records.get_mut(id) else {
+        let Some(record) = self.records.get_mut(&id) else {
             return;
         };
         let mut snap = (*record.snap).clone();
@@ -632,7 +682,7 @@ impl Driver {
             // Dropping the sender ends every subscriber's stream after this event.
             record.events = None;
             self.mm.forget(record.core);
-            self.retention.push_back((at + retention, id.to_owned()));
+            self.retention.push_back((at + retention, id));
         }
     }
 
@@ -729,6 +779,14 @@ async fn place_and_record(
         });
     }
     Ok(Arc::new(placed))
+}
+
+/// The key of an API ticket id: only the form the API hands out (lower-case, hyphenated)
+/// names a ticket.
+fn canonical(id: &str) -> Option<Uuid> {
+    let key = Uuid::try_parse(id).ok()?;
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    (key.hyphenated().encode_lower(&mut text) == id).then_some(key)
 }
 
 fn clamp32(n: usize) -> u32 {

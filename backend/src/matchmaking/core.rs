@@ -343,6 +343,9 @@ pub struct Matchmaker {
     next_ticket: u64,
     next_match: u64,
     scratch: Vec<Candidate>,
+    /// The matching pass in progress: due tickets taken from `due` and not yet examined,
+    /// by (enqueue time, id), oldest **last** (popped first).
+    pub(super) pass: Vec<(Millis, TicketId)>,
 }
 
 impl Matchmaker {
@@ -393,6 +396,7 @@ impl Matchmaker {
             next_ticket: 1,
             next_match: 1,
             scratch: Vec::new(),
+            pass: Vec::new(),
         })
     }
 
@@ -561,6 +565,19 @@ impl Matchmaker {
     /// that is due (new, returned, relaxed, or not examined for the recheck interval),
     /// oldest first, proposing the matches it finds.
     pub fn handle_timeout(&mut self, now: Millis) {
+        while self.handle_timeout_step(now, usize::MAX) {}
+    }
+
+    /// [`handle_timeout`](Self::handle_timeout) in steps, so that a shell can serve other
+    /// calls during a long pass: times out tickets past their limit, takes every ticket
+    /// due at `now` into the pass, and examines at most `budget` of the pass's tickets
+    /// (oldest first, as one whole pass would). Returns whether tickets of the pass are
+    /// left: call it again until it returns `false`. `now` never goes back, and is never
+    /// before a call made in between. With no call in between and the same `now`, the
+    /// steps propose exactly what one `handle_timeout(now)` would; calls in between apply
+    /// as if made before the tickets still waiting in the pass were examined, and tickets
+    /// due by a later step's `now` join the pass in enqueue order.
+    pub fn handle_timeout_step(&mut self, now: Millis, budget: usize) -> bool {
         while let Some(&(deadline, id)) = self.deadlines.first() {
             if deadline > now {
                 break;
@@ -577,22 +594,30 @@ impl Matchmaker {
                 c.matches.pop_front();
             }
         }
-        let mut anchors = Vec::new();
+        let before = self.pass.len();
         while let Some(&(due, enqueued, id)) = self.due.first() {
             if due > now {
                 break;
             }
             self.due.pop_first();
-            anchors.push((enqueued, id));
+            self.pass.push((enqueued, id));
         }
-        anchors.sort_unstable();
-        for (_, id) in anchors {
+        if self.pass.len() > before {
+            self.pass.sort_unstable_by(|a, b| b.cmp(a));
+        }
+        for _ in 0..budget {
+            let Some((_, id)) = self.pass.pop() else {
+                break;
+            };
             let Some(t) = self.tickets.get(&id) else {
                 continue;
             };
             if t.status != TicketStatus::Searching {
                 continue;
             }
+            // A ticket that left the pool and came back while it waited in the pass has
+            // a due entry again; it is examined now, and rescheduled from here.
+            self.due.remove(&(t.due_ms, t.enqueued_ms, id));
             let look = self.look(id, now);
             if self.tickets[&id].last_look == Some(look) {
                 self.schedule(id, now);
@@ -603,6 +628,7 @@ impl Matchmaker {
                 self.schedule(id, now);
             }
         }
+        !self.pass.is_empty()
     }
 
     /// The next output, in the order they arose.

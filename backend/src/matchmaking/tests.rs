@@ -121,6 +121,7 @@ fn indexes_are_empty_once_every_ticket_left() {
     assert!(mm.pools.iter().flatten().all(|p| p.is_empty()));
     assert!(mm.deadlines.is_empty());
     assert!(mm.due.is_empty());
+    assert!(mm.pass.is_empty());
     assert!(mm.placing.is_empty());
     assert!(mm.live_players.is_empty());
     assert!(mm.tickets.is_empty());
@@ -151,4 +152,70 @@ fn a_rating_key_orders_like_the_rating() {
     assert!(rating_key(-1.5) < rating_key(0.0));
     assert!(rating_key(1000.0004) == rating_key(1000.0));
     assert!(rating_key(1000.001) > rating_key(1000.0));
+}
+
+/// Every output queued so far.
+fn outputs(mm: &mut Matchmaker) -> Vec<Output> {
+    std::iter::from_fn(|| mm.poll()).collect()
+}
+
+/// A pass run in steps of a few tickets proposes exactly what one whole pass does, in the
+/// same order, when nothing happens between the steps.
+#[test]
+fn a_pass_in_steps_proposes_what_one_pass_does() {
+    let mut whole = Matchmaker::new(config()).unwrap();
+    let mut stepped = Matchmaker::new(config()).unwrap();
+    for i in 0..200u32 {
+        // Ratings spread so that some tickets find a partner and others do not.
+        let rating = 1000.0 + f64::from(i * 37 % 400);
+        let at = u64::from(i % 5);
+        for mm in [&mut whole, &mut stepped] {
+            mm.handle_enqueue(at, solo(&format!("p{i}"), rating))
+                .unwrap();
+        }
+    }
+    whole.handle_timeout(10);
+    let mut steps = 1;
+    while stepped.handle_timeout_step(10, 7) {
+        steps += 1;
+    }
+    assert!(steps > 20, "the pass took {steps} steps");
+    let (whole, stepped) = (outputs(&mut whole), outputs(&mut stepped));
+    let proposed = whole
+        .iter()
+        .filter(|o| matches!(o, Output::MatchProposed(_)))
+        .count();
+    assert!((10..100).contains(&proposed), "{proposed} matches");
+    assert_eq!(whole, stepped);
+}
+
+/// A ticket waiting in a pass that leaves the pool and comes back before its turn (here:
+/// matched by an earlier anchor, then its partner cancels) keeps one entry in the due
+/// set, the one of its last examination.
+#[test]
+fn a_ticket_back_in_the_pool_during_a_pass_keeps_one_due_entry() {
+    let mut mm = Matchmaker::new(config()).unwrap();
+    let a = mm.handle_enqueue(0, solo("a", 1000.0)).unwrap();
+    let b = mm.handle_enqueue(0, solo("b", 1010.0)).unwrap();
+    let c = mm.handle_enqueue(0, solo("c", 2000.0)).unwrap();
+    assert!(mm.handle_timeout_step(0, 1), "b and c wait in the pass");
+    assert_eq!(mm.ticket(b).unwrap().status, TicketStatus::Placing);
+    assert!(matches!(
+        mm.handle_cancel(1, a),
+        Ok(CancelOutcome::CancelledMatchAbandoned(_))
+    ));
+    assert_eq!(mm.ticket(b).unwrap().status, TicketStatus::Searching);
+    // b is in the pass twice now (from the tick, and due again since it came back); each
+    // step runs at a later time, so each examination reschedules it differently.
+    let mut now = 1;
+    while mm.handle_timeout_step(now, 1) {
+        now += 1;
+    }
+    assert!(mm.pass.is_empty());
+    for t in [b, c] {
+        let entries = mm.due.iter().filter(|e| e.2 == t).count();
+        assert_eq!(entries, 1, "{t:?}");
+        assert!(mm.due.contains(&(mm.tickets[&t].due_ms, 0, t)));
+    }
+    assert_eq!(mm.due.len(), 2);
 }

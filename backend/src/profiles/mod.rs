@@ -148,6 +148,17 @@ pub enum ProfilesError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An earlier append to the embedded store's log failed, so its tail is unknown and
+    /// the store takes no more writes; reopening the directory recovers.
+    #[error(
+        "profiles log {path} failed earlier ({cause}); no more writes until the store is reopened"
+    )]
+    LogFailed {
+        /// The log file.
+        path: std::path::PathBuf,
+        /// The first failure.
+        cause: String,
+    },
     /// Another process holds the embedded store's data directory.
     #[error("profiles data directory {0} is in use by another process")]
     Locked(std::path::PathBuf),

@@ -381,3 +381,70 @@ async fn lonely_tickets_time_out() {
     assert_eq!(t.state, TicketState::TimedOut);
     assert!(t.updated_at >= t.expires_at && t.updated_at < t.expires_at + 200);
 }
+
+/// A placer that never answers: matches stay PLACING.
+struct ParkedPlacer;
+
+impl Placer for ParkedPlacer {
+    fn place<'a>(
+        &'a self,
+        _proposed: &'a ProposedMatch,
+    ) -> BoxFuture<'a, Result<PlacedMatch, PlacementFailure>> {
+        Box::pin(std::future::pending())
+    }
+
+    fn release<'a>(&'a self, _placed: &'a PlacedMatch) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// A matching pass over many new tickets runs in steps, and the driver answers requests
+/// between them: the matchmaking numbers, asked again and again from the first tick on,
+/// show the pool partly matched on the way to empty, rather than every request waiting
+/// out the whole pass.
+#[tokio::test(start_paused = true)]
+async fn requests_are_answered_between_steps_of_a_long_pass() {
+    const TICKETS: u64 = 1_000;
+    let api = Api::start(Options {
+        placer: Some(Arc::new(ParkedPlacer)),
+        ..Options::default()
+    });
+    for i in 0..TICKETS {
+        let reply = api.create(&format!("p-{i}"), duel()).await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+    assert_eq!(
+        api.searching().await,
+        TICKETS,
+        "not matched before the tick"
+    );
+    // The driver's tick (100 ms) starts the pass; from then on, ask until it is over.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut seen = Vec::new();
+    while seen.last() != Some(&0) {
+        assert!(seen.len() < 10_000, "the pass never ended: {seen:?}");
+        seen.push(api.searching().await);
+    }
+    let partly = seen.iter().filter(|&&n| 0 < n && n < TICKETS).count();
+    assert!(partly >= 2, "{seen:?}");
+}
+
+/// A ticket is named only by the id the API handed out: the same UUID in capitals or
+/// without hyphens names no ticket (404), for GET and DELETE alike.
+#[tokio::test(start_paused = true)]
+async fn only_the_exact_ticket_id_names_a_ticket() {
+    let api = Api::start(Options::default());
+    let ticket = api.create("p-1", duel()).await.ticket();
+    assert_eq!(api.get("p-1", &ticket.id).await.ticket().id, ticket.id);
+    for other in [ticket.id.to_uppercase(), ticket.id.replace('-', "")] {
+        api.get("p-1", &other).await.assert_error(404, "not_found");
+        api.cancel("p-1", &other)
+            .await
+            .assert_error(404, "not_found");
+    }
+    assert_eq!(
+        api.get("p-1", &ticket.id).await.ticket().state,
+        TicketState::Searching,
+        "still searching: nothing cancelled it"
+    );
+}
