@@ -48,6 +48,41 @@ use super::snapshot::{
 /// get a full snapshot).
 pub const DEFAULT_HISTORY_LEN: usize = 32;
 
+/// Diffs of one world against the baselines seen so far (by view identity, not value).
+/// Holding the views keeps their addresses from being reused while the cache lives.
+#[derive(Debug, Default)]
+pub struct DiffCache {
+    world: Option<Arc<WorldView>>,
+    entries: Vec<(Option<Arc<WorldView>>, Diff)>,
+}
+
+impl DiffCache {
+    /// The changes from `base` (none: from nothing) to `world`.
+    fn diff(&mut self, base: Option<&Arc<WorldView>>, world: &Arc<WorldView>) -> Diff {
+        if !self.world.as_ref().is_some_and(|w| Arc::ptr_eq(w, world)) {
+            self.world = Some(Arc::clone(world));
+            self.entries.clear();
+        }
+        let same = |b: &Option<Arc<WorldView>>| match (b, base) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if let Some((_, d)) = self.entries.iter().find(|(b, _)| same(b)) {
+            return d.clone();
+        }
+        let empty = WorldView {
+            tick: 0,
+            phase: world.phase,
+            players: Vec::new(),
+            items: Vec::new(),
+        };
+        let changes = diff(base.map_or(&empty, |b| b.as_ref()), world);
+        self.entries.push((base.cloned(), changes.clone()));
+        changes
+    }
+}
+
 /// The snapshots sent to one client and the newest one it acknowledged.
 #[derive(Debug, Clone)]
 pub struct SnapshotHistory {
@@ -127,17 +162,24 @@ impl SnapshotHistory {
         viewer: Option<u8>,
         last_input_seq: u32,
     ) -> Snapshot {
+        self.build_shared(world, viewer, last_input_seq, &mut DiffCache::default())
+    }
+
+    /// [`build`](Self::build), reusing the diffs in `cache`: clients whose baseline is the
+    /// same view (most of them ack the same recent tick, whose view they share) get the
+    /// same changes, computed once per tick. Use one cache per world.
+    pub fn build_shared(
+        &mut self,
+        world: &Arc<WorldView>,
+        viewer: Option<u8>,
+        last_input_seq: u32,
+        cache: &mut DiffCache,
+    ) -> Snapshot {
         let base = self
             .acked
             .and_then(|t| self.sent.iter().find(|(tick, _)| *tick == t))
             .map(|(_, v)| Arc::clone(v));
-        let empty = WorldView {
-            tick: 0,
-            phase: world.phase,
-            players: Vec::new(),
-            items: Vec::new(),
-        };
-        let changes = diff(base.as_deref().unwrap_or(&empty), world);
+        let changes = cache.diff(base.as_ref(), world);
         let mut snap = Snapshot {
             tick: world.tick,
             baseline: base.as_ref().map(|b| b.tick),

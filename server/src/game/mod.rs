@@ -31,7 +31,7 @@ mod world;
 #[cfg(test)]
 mod tests;
 
-pub use history::{DEFAULT_HISTORY_LEN, SnapshotHistory};
+pub use history::{DEFAULT_HISTORY_LEN, DiffCache, SnapshotHistory};
 pub use inputs::{InputBuffer, InputOutcome, MAX_BUFFERED_INPUTS};
 pub use rules::{
     COUNTDOWN_MS, DASH_COOLDOWN_MS, DASH_MS, DASH_MULTIPLIER, ITEM_RESPAWN_MS, ITEMS_PER_SLOT,

@@ -339,3 +339,30 @@ fn a_full_world_of_64_players_is_packed_under_the_limit_own_player_first() {
 fn datagram_len_unchecked(s: &Snapshot) -> usize {
     encoded_len(s)
 }
+
+/// Clients sharing one diff cache per tick get exactly the snapshots each would get alone,
+/// whatever each acks (the latest tick, an older one, nothing, or not every tick).
+#[test]
+fn a_shared_diff_cache_changes_no_snapshot() {
+    let mut m = playing(8, 0);
+    let mut alone: Vec<SnapshotHistory> = (0..8).map(|_| SnapshotHistory::new()).collect();
+    let mut shared = alone.clone();
+    for tick in 0..40u32 {
+        for p in 0..8u8 {
+            press(&mut m, p, tick + 1, (p as i8 - 4) * 30, 20, 0);
+        }
+        m.step();
+        let world = std::sync::Arc::new(m.world_view());
+        let mut cache = DiffCache::default();
+        for (i, (a, s)) in alone.iter_mut().zip(&mut shared).enumerate() {
+            let lone = a.build(&world, Some(i as u8), tick);
+            let together = s.build_shared(&world, Some(i as u8), tick, &mut cache);
+            assert_eq!(lone, together, "client {i} at tick {}", world.tick);
+            // Client i acks every (i % 4 + 1)th tick; client 7 never does.
+            if i != 7 && tick % (i as u32 % 4 + 1) == 0 {
+                a.ack(world.tick);
+                s.ack(world.tick);
+            }
+        }
+    }
+}

@@ -47,7 +47,7 @@ use protocol::game::{
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
-use crate::game::{Match, MatchConfig, MatchResults, SnapshotHistory};
+use crate::game::{DiffCache, Match, MatchConfig, MatchResults, SnapshotHistory};
 use crate::metrics::{Liveness, Metrics, dropped, rejected};
 use crate::net::{
     Fingerprint, IncomingDecision, NetConfig, NetError, TlsIdentity, decide_incoming,
@@ -805,6 +805,7 @@ impl<P: PlayerSessions> Shell<P> {
         self.game.step();
         self.broadcast_events();
         let world = Arc::new(self.game.world_view());
+        let mut diffs = DiffCache::default();
         for (player, seat) in &self.seats {
             let Some(link) = seat.conn.and_then(|c| self.links.get_mut(&c)) else {
                 continue;
@@ -812,10 +813,11 @@ impl<P: PlayerSessions> Shell<P> {
             let (Some(conn), Some(_)) = (&link.conn, link.player.filter(|p| p == player)) else {
                 continue;
             };
-            let snapshot = link.history.build(
+            let snapshot = link.history.build_shared(
                 &world,
                 Some(seat.game_id),
                 self.game.last_input_seq(seat.game_id),
+                &mut diffs,
             );
             match encode(&ServerMessage::Snapshot(snapshot)) {
                 Ok(bytes) => {
