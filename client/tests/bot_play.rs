@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use client::{ClientOptions, CloseReason};
-use common::{Peer, TEST_LIMIT, fingerprint, info, playing, self_signed, server, welcome};
+use common::{Peer, TEST_LIMIT, fingerprint, info, playing, self_signed, server};
 use protocol::game::{
     ClientMessage, DisconnectReason, EndReason, Event, EventKind, ItemState, PlayerState,
     ServerMessage, Snapshot, Standing, buttons, player_flags,
@@ -18,9 +18,7 @@ async fn bot_plays_toward_the_item_and_reports_its_final_score() {
     let pin = fingerprint(&cert);
     let (endpoint, addr) = server(cert, key);
     let script = tokio::spawn(async move {
-        let mut peer = Peer::accept(&endpoint).await;
-        peer.read().await.expect("hello");
-        peer.send(&welcome(0, false)).await;
+        let mut peer = Peer::admitted(&endpoint, 0).await;
         peer.snapshot(Snapshot {
             tick: 10,
             baseline: None,

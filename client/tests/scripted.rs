@@ -225,9 +225,7 @@ async fn inputs_carry_the_ack_while_they_flow() {
     let pin = fingerprint(&cert);
     let (endpoint, addr) = server(cert, key);
     let script = tokio::spawn(async move {
-        let mut peer = Peer::accept(&endpoint).await;
-        peer.read().await.expect("hello");
-        peer.send(&welcome(3, false)).await;
+        let mut peer = Peer::admitted(&endpoint, 3).await;
         let first = peer.datagram().await;
         let mut s = snapshot(100, None);
         s.last_input_seq = 1;
@@ -280,12 +278,8 @@ async fn sessions_sharing_an_endpoint_outlive_each_other() {
     let pin = fingerprint(&cert);
     let (endpoint, addr) = server(cert, key);
     let script = tokio::spawn(async move {
-        let mut first = Peer::accept(&endpoint).await;
-        first.read().await.expect("hello");
-        first.send(&welcome(1, false)).await;
-        let mut second = Peer::accept(&endpoint).await;
-        second.read().await.expect("hello");
-        second.send(&welcome(2, false)).await;
+        let first = Peer::admitted(&endpoint, 1).await;
+        let mut second = Peer::admitted(&endpoint, 2).await;
         // The first client is dropped; then the second still gets a snapshot.
         first.conn.closed().await;
         let mut s = snapshot(100, None);
@@ -354,9 +348,7 @@ async fn a_close_code_alone_gives_the_typed_reason() {
     let pin = fingerprint(&cert);
     let (endpoint, addr) = server(cert, key);
     let script = tokio::spawn(async move {
-        let mut peer = Peer::accept(&endpoint).await;
-        peer.read().await.expect("hello");
-        peer.send(&welcome(1, false)).await;
+        let peer = Peer::admitted(&endpoint, 1).await;
         // Wait for the client's first input so it is surely in the match, then close
         // with the reason's code and no stream message.
         let _ = peer.datagram().await;
@@ -391,9 +383,7 @@ async fn leave_sends_leave_and_reports_the_servers_reason() {
     let pin = fingerprint(&cert);
     let (endpoint, addr) = server(cert, key);
     let script = tokio::spawn(async move {
-        let mut peer = Peer::accept(&endpoint).await;
-        peer.read().await.expect("hello");
-        peer.send(&welcome(1, false)).await;
+        let mut peer = Peer::admitted(&endpoint, 1).await;
         let leave = peer.read().await;
         peer.disconnect(DisconnectReason::ClientLeft).await;
         leave
@@ -533,9 +523,7 @@ async fn an_illegal_server_message_closes_with_illegal_message() {
     let pin = fingerprint(&cert);
     let (endpoint, addr) = server(cert, key);
     let script = tokio::spawn(async move {
-        let mut peer = Peer::accept(&endpoint).await;
-        peer.read().await.expect("hello");
-        peer.send(&welcome(1, false)).await;
+        let mut peer = Peer::admitted(&endpoint, 1).await;
         // A second Welcome is not legal once in the match.
         peer.send(&welcome(1, false)).await;
         peer.conn.closed().await

@@ -126,6 +126,14 @@ impl Peer {
         }
     }
 
+    /// Accepts the next connection, reads its `Hello` and answers `Welcome` for `player`.
+    pub async fn admitted(endpoint: &quinn::Endpoint, player: u8) -> Peer {
+        let mut peer = Peer::accept(endpoint).await;
+        peer.read().await.expect("hello");
+        peer.send(&welcome(player, false)).await;
+        peer
+    }
+
     /// The next message on the stream; `None` when it ended.
     pub async fn read(&mut self) -> Option<ClientMessage> {
         loop {
