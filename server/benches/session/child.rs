@@ -41,6 +41,8 @@ pub(crate) struct Ready {
     pub(crate) targets: Vec<Target>,
     /// Resident memory with every endpoint bound and no connection, KiB.
     pub(crate) rss_kib: u64,
+    /// Its anonymous part (`RssAnon`), KiB.
+    pub(crate) anon_kib: u64,
 }
 
 /// The child's counters at one instant (tick durations since the previous mark).
@@ -51,6 +53,7 @@ pub(crate) struct Mark {
     /// The runtime thread: the only thread that does the server's work.
     pub(crate) thread: ThreadTimes,
     pub(crate) rss_kib: u64,
+    pub(crate) anon_kib: u64,
     pub(crate) datagrams_out: u64,
     pub(crate) bytes_out: u64,
     pub(crate) datagrams_in: u64,
@@ -235,6 +238,7 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
     say(&Ready {
         targets,
         rss_kib: procfs::rss_kib(),
+        anon_kib: procfs::anon_kib(),
     });
     let mut commands = commands();
     while let Some(cmd) = commands.recv().await {
@@ -244,6 +248,7 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
                     at_ns: started.elapsed().as_nanos() as u64,
                     thread: procfs::thread_times(&thread),
                     rss_kib: procfs::rss_kib(),
+                    anon_kib: procfs::anon_kib(),
                     ..Mark::default()
                 };
                 for m in &metrics {
@@ -327,6 +332,7 @@ async fn serve_bare(
     say(&Ready {
         targets,
         rss_kib: procfs::rss_kib(),
+        anon_kib: procfs::anon_kib(),
     });
     let mut commands = commands();
     while let Some(cmd) = commands.recv().await {
@@ -337,6 +343,7 @@ async fn serve_bare(
                     at_ns: started.elapsed().as_nanos() as u64,
                     thread: procfs::thread_times(&thread),
                     rss_kib: procfs::rss_kib(),
+                    anon_kib: procfs::anon_kib(),
                     datagrams_out: counters.datagrams_out.load(Ordering::Relaxed),
                     bytes_out: counters.bytes_out.load(Ordering::Relaxed),
                     datagrams_in: counters.datagrams_in.load(Ordering::Relaxed),

@@ -282,6 +282,7 @@ struct Side {
     udp_rx_bytes: u64,
     ticks_us: Vec<u64>,
     rss_per_player_kib: f64,
+    anon_per_player_kib: f64,
     full_sizes: Vec<usize>,
     first_error: Option<String>,
 }
@@ -416,6 +417,8 @@ fn measure(n: usize, kind: Kind, opts: &Opts, mode: Mode) -> anyhow::Result<Side
         applied: diff(ca.applied, cb.applied),
         udp_rx_bytes: diff(ca.udp_rx_bytes, cb.udp_rx_bytes),
         ticks_us: b.ticks_us,
+        anon_per_player_kib: b.anon_kib.saturating_sub(ready.anon_kib) as f64
+            / connected.max(1) as f64,
         rss_per_player_kib: b.rss_kib.saturating_sub(ready.rss_kib) as f64
             / connected.max(1) as f64,
         full_sizes,
@@ -631,6 +634,11 @@ fn print_row(r: &Row, opts: &Opts) {
         format!("{:.1} KiB", b.rss_per_player_kib),
     );
     line(
+        "  of which anonymous (heap; not shared code pages)",
+        format!("{:.1} KiB", s.anon_per_player_kib),
+        format!("{:.1} KiB", b.anon_per_player_kib),
+    );
+    line(
         "client load (all client threads): share of a core",
         format!("{:.0}%", s.client_share() * 100.0),
         format!("{:.0}%", b.client_share() * 100.0),
@@ -738,6 +746,13 @@ fn targets(rows: &[Row], most: Option<usize>, first_failure: Option<(usize, Stri
         "- RSS <= 64 KiB per connected player: worst {worst_rss:.1} KiB (RSS growth / N), marginal {}; {}",
         marginal.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1} KiB per player")),
         verdict(worst_rss <= 64.0)
+    );
+    let worst_anon = rows
+        .iter()
+        .map(|r| r.shell.anon_per_player_kib)
+        .fold(0.0, f64::max);
+    println!(
+        "  anonymous memory (RssAnon growth / N, without the executable's code pages): worst {worst_anon:.1} KiB"
     );
     let worst_delta = rows.iter().map(Row::delta_share).fold(0.0, f64::max);
     println!(

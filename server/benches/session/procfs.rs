@@ -67,10 +67,21 @@ pub(crate) fn thread_times(dir: &Path) -> ThreadTimes {
 
 /// Resident memory of this process, KiB (`VmRSS`).
 pub(crate) fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// The anonymous part of [`rss_kib`] (`RssAnon`: heap, stacks), KiB. The rest is mostly
+/// file-backed pages of the executable's code, faulted in the first time a code path
+/// runs and shared by every process running the same binary.
+pub(crate) fn anon_kib() -> u64 {
+    status_kib("RssAnon:")
+}
+
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
