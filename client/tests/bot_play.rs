@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use client::{ClientOptions, CloseReason};
-use common::{Peer, TEST_LIMIT, fingerprint, info, playing, self_signed, server};
+use common::{Peer, TEST_LIMIT, info, pinned_server, playing};
 use protocol::game::{
     ClientMessage, DisconnectReason, EndReason, Event, EventKind, ItemState, PlayerState,
     ServerMessage, Snapshot, Standing, buttons, player_flags,
@@ -14,9 +14,7 @@ use protocol::game::{
 
 #[tokio::test]
 async fn bot_plays_toward_the_item_and_reports_its_final_score() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut peer = Peer::admitted(&endpoint, 0).await;
         peer.snapshot(Snapshot {

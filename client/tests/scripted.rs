@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use client::{ClientOptions, CloseReason, ConnectError};
-use common::{Peer, TEST_LIMIT, fingerprint, info, playing, self_signed, server, welcome};
+use common::{Peer, TEST_LIMIT, info, pinned_server, playing, welcome};
 use protocol::game::{
     ClientMessage, DisconnectReason, EndReason, Event, EventKind, InputFrame, ItemState,
     PlayerState, Snapshot, SnapshotAck, Standing, player_flags,
@@ -72,9 +72,7 @@ fn standings() -> Vec<Standing> {
 
 #[tokio::test]
 async fn client_applies_deltas_acks_surfaces_events_and_the_disconnect_reason() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut peer = Peer::accept(&endpoint).await;
         let hello = peer.read().await.expect("hello");
@@ -221,9 +219,7 @@ async fn client_applies_deltas_acks_surfaces_events_and_the_disconnect_reason() 
 /// While the application sends inputs, they carry the ack and no `Ack` datagram goes out.
 #[tokio::test]
 async fn inputs_carry_the_ack_while_they_flow() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut peer = Peer::admitted(&endpoint, 3).await;
         let first = peer.datagram().await;
@@ -274,9 +270,7 @@ async fn inputs_carry_the_ack_while_they_flow() {
 /// connection: the other keeps receiving.
 #[tokio::test]
 async fn sessions_sharing_an_endpoint_outlive_each_other() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let first = Peer::admitted(&endpoint, 1).await;
         let mut second = Peer::admitted(&endpoint, 2).await;
@@ -317,9 +311,7 @@ async fn sessions_sharing_an_endpoint_outlive_each_other() {
 
 #[tokio::test]
 async fn a_refusal_before_welcome_is_a_typed_error() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut peer = Peer::accept(&endpoint).await;
         peer.read().await.expect("hello");
@@ -344,9 +336,7 @@ async fn a_refusal_before_welcome_is_a_typed_error() {
 
 #[tokio::test]
 async fn a_close_code_alone_gives_the_typed_reason() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let peer = Peer::admitted(&endpoint, 1).await;
         // Wait for the client's first input so it is surely in the match, then close
@@ -379,9 +369,7 @@ async fn a_close_code_alone_gives_the_typed_reason() {
 
 #[tokio::test]
 async fn leave_sends_leave_and_reports_the_servers_reason() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut peer = Peer::admitted(&endpoint, 1).await;
         let leave = peer.read().await;
@@ -405,9 +393,7 @@ async fn leave_sends_leave_and_reports_the_servers_reason() {
 
 #[tokio::test]
 async fn resume_reconnects_with_the_same_player_session() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut first = Peer::accept(&endpoint).await;
         let hello1 = first.read().await.expect("hello");
@@ -445,9 +431,7 @@ async fn resume_reconnects_with_the_same_player_session() {
 async fn resume_stops_at_once_on_an_expired_session() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let refused = Arc::new(AtomicUsize::new(0));
     let counter = refused.clone();
     // Refuses every attempt; counts them before answering, so an attempt that resume
@@ -485,9 +469,7 @@ async fn resume_stops_at_once_on_an_expired_session() {
 
 #[tokio::test]
 async fn resume_retries_a_duplicate_session_until_the_old_one_is_gone() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut first = Peer::accept(&endpoint).await;
         first.read().await.expect("hello");
@@ -519,9 +501,7 @@ async fn resume_retries_a_duplicate_session_until_the_old_one_is_gone() {
 
 #[tokio::test]
 async fn an_illegal_server_message_closes_with_illegal_message() {
-    let (cert, key) = self_signed();
-    let pin = fingerprint(&cert);
-    let (endpoint, addr) = server(cert, key);
+    let (endpoint, addr, pin) = pinned_server();
     let script = tokio::spawn(async move {
         let mut peer = Peer::admitted(&endpoint, 1).await;
         // A second Welcome is not legal once in the match.

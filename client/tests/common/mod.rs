@@ -62,6 +62,15 @@ pub fn server(
     server_with_alpn(cert, key, ALPN)
 }
 
+/// A loopback server with a fresh self-signed certificate, and the pin of that
+/// certificate.
+pub fn pinned_server() -> (quinn::Endpoint, SocketAddr, CertificateFingerprint) {
+    let (cert, key) = self_signed();
+    let pin = fingerprint(&cert);
+    let (endpoint, addr) = server(cert, key);
+    (endpoint, addr, pin)
+}
+
 /// Connection info for a loopback server.
 pub fn info(addr: SocketAddr, pin: CertificateFingerprint, psess: &str) -> ConnectionInfo {
     client::connection_info(addr.ip(), addr.port(), pin, psess)
