@@ -21,6 +21,14 @@ fn drain(s: &mut Sessions) -> Vec<Output> {
     std::iter::from_fn(|| s.poll()).collect()
 }
 
+/// Connection `conn` says hello as `psess-{conn}` and GameLift accepts it: in the match.
+fn admit(s: &mut Sessions, now: Instant, conn: u64) {
+    s.handle_connected(now, ConnId(conn));
+    s.handle_stream_bytes(now, ConnId(conn), &hello(&format!("psess-{conn}")));
+    s.handle_accept_result(now, ConnId(conn), Ok(()));
+    drain(s);
+}
+
 fn core(max_players: u8) -> (Sessions, Instant) {
     (
         Sessions::new(SessionConfig::default(), "gsess", max_players),
@@ -132,10 +140,7 @@ fn bad_datagrams_in_match_kick() {
         ),
         (3, vec![]),
     ] {
-        s.handle_connected(now, ConnId(conn));
-        s.handle_stream_bytes(now, ConnId(conn), &hello(&format!("psess-{conn}")));
-        s.handle_accept_result(now, ConnId(conn), Ok(()));
-        drain(&mut s);
+        admit(&mut s, now, conn);
         s.handle_datagram(now, ConnId(conn), &bytes);
         let out = drain(&mut s);
         assert_eq!(
@@ -227,10 +232,7 @@ fn poll_timeout_earliest() {
 #[test]
 fn burst_drops_without_closing() {
     let (mut s, now) = core(4);
-    s.handle_connected(now, ConnId(1));
-    s.handle_stream_bytes(now, ConnId(1), &hello("psess-1"));
-    s.handle_accept_result(now, ConnId(1), Ok(()));
-    drain(&mut s);
+    admit(&mut s, now, 1);
     let ack = encode(&ClientMessage::Ack(protocol::game::SnapshotAck { tick: 1 })).unwrap();
     for _ in 0..100 {
         s.handle_datagram(now, ConnId(1), &ack);
@@ -247,10 +249,7 @@ fn burst_drops_without_closing() {
 #[test]
 fn inputs_carry_the_snapshot_ack() {
     let (mut s, now) = core(4);
-    s.handle_connected(now, ConnId(1));
-    s.handle_stream_bytes(now, ConnId(1), &hello("psess-1"));
-    s.handle_accept_result(now, ConnId(1), Ok(()));
-    drain(&mut s);
+    admit(&mut s, now, 1);
     let inputs = |ack| Inputs {
         newest_seq: 7,
         frames: vec![protocol::game::InputFrame::default()],
