@@ -477,16 +477,13 @@ impl<P: PlayerSessions> Shell<P> {
         self.drain(now);
     }
 
-    /// Hands `Sessions` every datagram quinn holds for each connection, without waiting:
-    /// each `read_datagram` future is polled once with a no-op waker, which returns a
-    /// buffered datagram at once or is dropped pending.
+    /// Hands `Sessions` every datagram quinn holds for each connection, without waiting
+    /// ([`poll_once`]).
     fn read_datagrams(&mut self, now: Instant) {
-        let mut cx = Context::from_waker(Waker::noop());
         for (id, link) in &self.links {
             let Some(conn) = &link.conn else { continue };
             loop {
-                let read = std::pin::pin!(conn.read_datagram());
-                let Poll::Ready(Ok(bytes)) = read.poll(&mut cx) else {
+                let Poll::Ready(Ok(bytes)) = poll_once(conn.read_datagram()) else {
                     break;
                 };
                 self.metrics.datagrams_in.inc();
@@ -727,8 +724,8 @@ impl<P: PlayerSessions> Shell<P> {
     }
 
     /// Writes the link's backlog to its stream until quinn takes no more (flow control;
-    /// the rest waits for the next tick). Each `write` future is polled once with a no-op
-    /// waker: it writes a prefix of the bytes, or nothing and stays pending. Returns false
+    /// the rest waits for the next tick). Each `write` is polled once ([`poll_once`]): it
+    /// writes a prefix of the bytes, or nothing and stays pending. Returns false
     /// when the stream failed or the backlog is above `limit` (a client that does not read
     /// its stream): the stream and backlog are dropped, and the caller has the connection
     /// closed.
@@ -736,11 +733,9 @@ impl<P: PlayerSessions> Shell<P> {
         let Some(send) = link.send.as_mut() else {
             return true;
         };
-        let mut cx = Context::from_waker(Waker::noop());
         let mut failed = false;
         while let Some(front) = link.backlog.front_mut() {
-            let polled = std::pin::pin!(send.write(front)).poll(&mut cx);
-            match polled {
+            match poll_once(send.write(front)) {
                 Poll::Ready(Ok(n)) => {
                     link.backlog_bytes -= n;
                     if n == front.len() {
@@ -874,6 +869,13 @@ impl<P: PlayerSessions> Shell<P> {
             self.sessions.pending(),
         );
     }
+}
+
+/// Polls `future` once with a no-op waker and drops it: quinn's `read_datagram` and
+/// `write` answer at once from what is buffered, or stay pending (and, dropped, leave no
+/// trace), so the tick can use them without waiting or being woken.
+fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+    std::pin::pin!(future).poll(&mut Context::from_waker(Waker::noop()))
 }
 
 async fn sleep_until(at: Option<Instant>) {
