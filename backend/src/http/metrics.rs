@@ -19,6 +19,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use protocol::http::TicketStatus;
+
 use super::tickets::MatchmakerHandle;
 
 type Labelled = Family<Vec<(String, String)>, Counter>;
@@ -29,8 +31,11 @@ pub struct ApiMetrics {
     registry: Arc<Registry>,
     /// Tickets created.
     pub tickets_created: Counter,
-    ticket_states: Labelled,
-    placements: Labelled,
+    /// One counter per [`TicketStatus::ALL`] entry, in that order: looked up by index on
+    /// every state change rather than by a label built and hashed each time.
+    ticket_states: Arc<[Counter]>,
+    /// One counter per [`PLACEMENT_OUTCOMES`] entry, in that order.
+    placements: Arc<[Counter]>,
     auth_failures: Labelled,
     /// Requests refused with `429`.
     pub rate_limited: Counter,
@@ -56,6 +61,22 @@ fn label(key: &str, value: &str) -> Vec<(String, String)> {
     vec![(key.to_owned(), value.to_owned())]
 }
 
+/// How a placement can end (the `outcome` label of `backend_placements_total`).
+pub const PLACEMENT_OUTCOMES: [&str; 4] = ["succeeded", "failed", "abandoned", "no_capacity_retry"];
+
+/// The counter of every value of `key`, created now (so each series is exported from the
+/// start, at zero).
+fn counters<'a>(
+    family: &Labelled,
+    key: &str,
+    values: impl IntoIterator<Item = &'a str>,
+) -> Arc<[Counter]> {
+    values
+        .into_iter()
+        .map(|v| family.get_or_create(&label(key, v)).clone())
+        .collect()
+}
+
 impl ApiMetrics {
     /// A fresh registry with every metric registered.
     pub fn new() -> ApiMetrics {
@@ -72,12 +93,18 @@ impl ApiMetrics {
             "Ticket state changes, by new state",
             ticket_states.clone(),
         );
+        let ticket_states = counters(
+            &ticket_states,
+            "state",
+            TicketStatus::ALL.iter().map(|s| s.as_str()),
+        );
         let placements = Labelled::default();
         registry.register(
             "placements",
             "Placements finished, by outcome",
             placements.clone(),
         );
+        let placements = counters(&placements, "outcome", PLACEMENT_OUTCOMES);
         let auth_failures = Labelled::default();
         registry.register(
             "auth_failures",
@@ -115,17 +142,24 @@ impl ApiMetrics {
     }
 
     /// Counts a ticket state change.
-    pub fn ticket_state(&self, status: &str) {
-        self.ticket_states
-            .get_or_create(&label("state", status))
-            .inc();
+    pub fn ticket_state(&self, status: TicketStatus) {
+        let i = TicketStatus::ALL
+            .iter()
+            .position(|s| *s == status)
+            .expect("ALL lists every status");
+        self.ticket_states[i].inc();
     }
 
-    /// Counts a finished placement (`succeeded`, `failed`, `abandoned`).
+    /// Counts a finished placement (one of [`PLACEMENT_OUTCOMES`]).
+    ///
+    /// # Panics
+    /// On an outcome not in the list (a programming error).
     pub fn placement(&self, outcome: &str) {
-        self.placements
-            .get_or_create(&label("outcome", outcome))
-            .inc();
+        let i = PLACEMENT_OUTCOMES
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or_else(|| panic!("unknown placement outcome {outcome:?}"));
+        self.placements[i].inc();
     }
 
     /// Counts a refused token.

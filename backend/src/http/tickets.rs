@@ -17,7 +17,7 @@
 //! this process (see the matchmaking core's docs for the scale-out story), and a restart
 //! forgets every ticket. It does no HTTP; handlers map its answers to responses.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +32,8 @@ use uuid::Uuid;
 use super::error::HttpError;
 use super::metrics::ApiMetrics;
 use crate::matchmaking::{
-    CancelError, EnqueueError, MatchId, Matchmaker, Output, PlayerEntry, ProposedMatch, TicketId,
-    TicketRequest,
+    CancelError, EnqueueError, IdMap, MatchId, Matchmaker, Output, PlayerEntry, ProposedMatch,
+    TicketId, TicketRequest,
 };
 use crate::placement::{PlacedMatch, PlacementFailure, Placer};
 use crate::profiles::ProfileStore;
@@ -292,6 +292,12 @@ impl MatchmakerHandle {
     }
 }
 
+struct ModeInfo {
+    name: Arc<str>,
+    ticket_timeout_ms: u64,
+    median_wait_ms: Option<u64>,
+}
+
 struct Record {
     snap: Arc<Snapshot>,
     core: TicketId,
@@ -307,14 +313,17 @@ struct Driver {
     placer: Arc<dyn Placer>,
     profiles: Arc<dyn ProfileStore>,
     metrics: ApiMetrics,
-    /// By the API id: a UUID kept as its 16 bytes, so that growing the map (it holds
+    /// By the API id: a UUID kept as its 128 bits, so that growing the map (it holds
     /// every ticket of the last [`DriverConfig::final_retention`]) rehashes inline keys
-    /// rather than chasing a pointer to each id's text.
-    records: HashMap<Uuid, Record>,
-    by_core: HashMap<TicketId, Uuid>,
-    placed: HashMap<MatchId, Arc<PlacedMatch>>,
-    retention: VecDeque<(u64, Uuid)>,
-    medians: HashMap<String, Option<u64>>,
+    /// rather than chasing a pointer to each id's text. The ids are random from a CSPRNG,
+    /// so they are hashed by a multiply, not SipHash.
+    records: IdMap<u128, Record>,
+    by_core: IdMap<TicketId, u128>,
+    placed: IdMap<MatchId, Arc<PlacedMatch>>,
+    retention: VecDeque<(u64, u128)>,
+    /// Per configured mode: its name (shared by every ticket's snapshots), its ticket
+    /// time limit, and the median wait at the last tick.
+    modes: Vec<ModeInfo>,
     done_tx: mpsc::UnboundedSender<PlacementDone>,
     /// A matching pass is in progress (started by a tick, continued in steps).
     passing: bool,
@@ -334,17 +343,26 @@ pub fn spawn_matchmaker(
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let driver = Driver {
-        mm,
         clock,
         config,
         placer,
         profiles,
         metrics,
-        records: HashMap::new(),
-        by_core: HashMap::new(),
-        placed: HashMap::new(),
+        modes: mm
+            .config()
+            .modes
+            .iter()
+            .map(|m| ModeInfo {
+                name: m.name.as_str().into(),
+                ticket_timeout_ms: m.ticket_timeout_ms,
+                median_wait_ms: None,
+            })
+            .collect(),
+        mm,
+        records: IdMap::default(),
+        by_core: IdMap::default(),
+        placed: IdMap::default(),
         retention: VecDeque::new(),
-        medians: HashMap::new(),
         done_tx,
         passing: false,
     };
@@ -408,12 +426,9 @@ impl Driver {
     fn tick(&mut self) {
         let now = self.clock.now_ms();
         self.pass_step();
-        self.medians = self
-            .mm
-            .mode_stats()
-            .into_iter()
-            .map(|s| (s.mode, s.median_wait_ms))
-            .collect();
+        for (mode, stats) in self.modes.iter_mut().zip(self.mm.mode_stats()) {
+            mode.median_wait_ms = stats.median_wait_ms;
+        }
         while let Some((at, _)) = self.retention.front() {
             if *at > now {
                 break;
@@ -496,7 +511,11 @@ impl Driver {
         if snap.state != State::Searching {
             return None;
         }
-        let median = (*self.medians.get(&*snap.mode)?)?;
+        let median = self
+            .modes
+            .iter()
+            .find(|m| m.name == snap.mode)?
+            .median_wait_ms?;
         let waited = self.clock.now_ms().saturating_sub(snap.created_at);
         Some(median.saturating_sub(waited))
     }
@@ -513,19 +532,18 @@ impl Driver {
             Ok(core) => core,
             Err(e) => return Err(self.enqueue_error(e, &ticket.caller)),
         };
-        let timeout = self
-            .mm
-            .config()
+        let mode = self
             .modes
             .iter()
-            .find(|m| m.name == ticket.mode)
-            .map_or(0, |m| m.ticket_timeout_ms);
+            .find(|m| *m.name == *ticket.mode)
+            .expect("the core knows only configured modes");
+        let (mode, timeout) = (Arc::clone(&mode.name), mode.ticket_timeout_ms);
         // A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
         // getrandom system call per ticket (`Uuid::new_v4` without uuid's `fast-rng`).
         let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
         let snap = Snapshot {
             id: id.hyphenated().to_string().into(),
-            mode: ticket.mode.into(),
+            mode,
             players: players.into(),
             state: State::Searching,
             created_at: now,
@@ -534,6 +552,7 @@ impl Driver {
             seq: 0,
             estimated_wait_ms: None,
         };
+        let id = id.as_u128();
         self.records.insert(
             id,
             Record {
@@ -546,7 +565,7 @@ impl Driver {
         self.metrics.tickets_created.inc();
         self.drain(None);
         let record = &self.records[&id];
-        tracing::info!(ticket = %id, caller = %ticket.caller, "ticket created");
+        tracing::info!(ticket = %record.snap.id, caller = %ticket.caller, "ticket created");
         Ok(self.view(&record.snap, &ticket.caller))
     }
 
@@ -656,14 +675,14 @@ impl Driver {
                             message: failure.unwrap_or("failed").to_owned(),
                         },
                     };
-                    self.metrics.ticket_state(change.status.as_str());
+                    self.metrics.ticket_state(change.status);
                     self.set_state(id, state, change.at_ms);
                 }
             }
         }
     }
 
-    fn set_state(&mut self, id: Uuid, state: State, at: u64) {
+    fn set_state(&mut self, id: u128, state: State, at: u64) {
         let retention = self.config.final_retention.as_millis() as u64;
         let Some(record) = self.records.get_mut(&id) else {
             return;
@@ -783,10 +802,10 @@ async fn place_and_record(
 
 /// The key of an API ticket id: only the form the API hands out (lower-case, hyphenated)
 /// names a ticket.
-fn canonical(id: &str) -> Option<Uuid> {
+fn canonical(id: &str) -> Option<u128> {
     let key = Uuid::try_parse(id).ok()?;
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    (key.hyphenated().encode_lower(&mut text) == id).then_some(key)
+    (key.hyphenated().encode_lower(&mut text) == id).then_some(key.as_u128())
 }
 
 fn clamp32(n: usize) -> u32 {

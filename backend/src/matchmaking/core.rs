@@ -6,6 +6,7 @@ use std::ops::Bound::{Excluded, Included};
 
 use protocol::http::{FailureReason, TicketStatus};
 
+use super::median::SlidingMedian;
 use super::rules::{Caps, ConfigError, MatchmakerConfig, Millis};
 use super::teams::{self, Unit};
 use crate::ratings::{PlacedPlayer, PlacementRecord};
@@ -234,10 +235,11 @@ pub struct ModeStats {
     pub matches_started: usize,
 }
 
-/// Multiplicative hash for the integer ids (the keys are sequential, so no DoS concern;
-/// SipHash costs more than the rest of a lookup).
+/// Multiplicative hash for integer ids the process mints itself (sequential numbers, or
+/// random ones from a CSPRNG), so no client can choose colliding keys; SipHash costs more
+/// than the rest of a lookup.
 #[derive(Default)]
-pub(super) struct IdHasher(u64);
+pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -251,9 +253,13 @@ impl Hasher for IdHasher {
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64 ^ (n >> 64) as u64);
+    }
 }
 
-pub(super) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+/// A hash map keyed by ids the process minted (see [`IdHasher`]).
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// Ratings are keyed in thousandths so the pools can be ordered maps.
 const KEY_SCALE: f64 = 1000.0;
@@ -301,6 +307,8 @@ struct ModeCounters {
     players_searching: usize,
     /// (proposed at, wait) of tickets matched in the stats window.
     waits: VecDeque<(Millis, Millis)>,
+    /// The median of `waits`' waits.
+    median: SlidingMedian,
     /// Proposal times in the stats window.
     matches: VecDeque<Millis>,
 }
@@ -587,8 +595,12 @@ impl Matchmaker {
         }
         let window = self.config.stats_window_ms;
         for c in &mut self.counters {
-            while c.waits.front().is_some_and(|w| w.0 + window < now) {
+            while let Some(&(at, wait)) = c.waits.front() {
+                if at + window >= now {
+                    break;
+                }
                 c.waits.pop_front();
+                c.median.remove(wait);
             }
             while c.matches.front().is_some_and(|&m| m + window < now) {
                 c.matches.pop_front();
@@ -676,21 +688,12 @@ impl Matchmaker {
             .modes
             .iter()
             .zip(&self.counters)
-            .map(|(m, c)| {
-                let mut waits: Vec<Millis> = c.waits.iter().map(|w| w.1).collect();
-                let median_wait_ms = if waits.is_empty() {
-                    None
-                } else {
-                    let mid = waits.len() / 2;
-                    Some(*waits.select_nth_unstable(mid).1)
-                };
-                ModeStats {
-                    mode: m.name.clone(),
-                    tickets_searching: c.tickets_searching,
-                    players_searching: c.players_searching,
-                    median_wait_ms,
-                    matches_started: c.matches.len(),
-                }
+            .map(|(m, c)| ModeStats {
+                mode: m.name.clone(),
+                tickets_searching: c.tickets_searching,
+                players_searching: c.players_searching,
+                median_wait_ms: c.median.median(),
+                matches_started: c.matches.len(),
             })
             .collect()
     }
@@ -988,6 +991,7 @@ impl Matchmaker {
             t.status = TicketStatus::Placing;
             t.match_id = Some(match_id);
             counters.waits.push_back((now, now - t.enqueued_ms));
+            counters.median.insert(now - t.enqueued_ms);
             lo = lo.min(t.rating);
             hi = hi.max(t.rating);
             teams[team_of[i]].extend(t.players.iter().map(|p| MatchPlayer {

@@ -52,11 +52,13 @@
 //!   tickets included) is `TIMED_OUT` on the next tick.
 
 mod core;
+mod median;
 mod rules;
 mod teams;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use self::core::IdMap;
 pub use self::core::{
     CancelError, CancelOutcome, EnqueueError, MatchId, MatchPlayer, Matchmaker, ModeStats, Output,
     PlayerEntry, ProposedMatch, TicketChange, TicketId, TicketRequest, TicketView, UnknownMatch,

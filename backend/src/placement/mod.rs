@@ -95,7 +95,8 @@ impl Placer for DevPlacer {
         proposed: &'a ProposedMatch,
     ) -> BoxFuture<'a, Result<PlacedMatch, PlacementFailure>> {
         Box::pin(async move {
-            let session = uuid::Uuid::new_v4();
+            // Random ids from the thread's CSPRNG, not a getrandom system call each.
+            let session = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
             let game_session_id = format!(
                 "arn:aws:gamelift:{}::gamesession/fleet-dev/gsess-{session}",
                 proposed.region
@@ -105,7 +106,10 @@ impl Placer for DevPlacer {
                 .iter()
                 .flatten()
                 .map(|p| {
-                    let psess = format!("psess-{}", uuid::Uuid::new_v4());
+                    let psess = format!(
+                        "psess-{}",
+                        uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+                    );
                     (p.player_id.clone(), psess)
                 })
                 .collect();
