@@ -35,6 +35,10 @@
 //! stay PLACING, so no placement record is written. The difference between the two
 //! ticket rows is what placing and recording the matches costs on the same cores.
 //!
+//! Each row also gives the CPU time per request of this process (the servers; only the
+//! one under load is busy) and of wrk, from `/proc/self/stat` (10 ms resolution over the
+//! whole run): where the two shared cores went.
+//!
 //! Target (issue 6): ticket creations per second at least half the trivial handler's
 //! requests per second. Both servers and wrk share the machine's cores.
 //!
@@ -181,6 +185,11 @@ struct WrkResult {
     p99_us: u64,
     max_us: u64,
     tokens_used: u64,
+    /// CPU time of this process (both API servers and the trivial one, all idle but the
+    /// one under load) over the run, in clock ticks.
+    server_ticks: u64,
+    /// CPU time of wrk over the run, in clock ticks.
+    wrk_ticks: u64,
 }
 
 impl WrkResult {
@@ -209,6 +218,30 @@ impl WrkResult {
     fn rate(&self) -> f64 {
         self.requests as f64 / (self.duration_us.max(1) as f64 / 1e6)
     }
+
+    /// CPU µs per request of `ticks` (the kernel's clock ticks, 100 per second).
+    fn cpu_us_per_request(&self, ticks: u64) -> f64 {
+        ticks as f64 * 1e6 / CLOCK_TICKS_PER_S / self.requests.max(1) as f64
+    }
+}
+
+/// `USER_HZ`, the unit of `/proc/<pid>/stat`'s times (100 on every Linux we run on).
+const CLOCK_TICKS_PER_S: f64 = 100.0;
+
+/// (this process's user + system time, its waited-for children's), in clock ticks, from
+/// `/proc/self/stat`.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let field = |i: usize| -> u64 {
+        rest.split_whitespace()
+            .nth(i)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0)
+    };
+    // After the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
+    (field(11) + field(12), field(13) + field(14))
 }
 
 /// The Lua script: each wrk thread takes every `threads`-th token of the file and sends
@@ -327,6 +360,7 @@ async fn run_wrk(
         .arg(format!("http://{addr}{PATH}"))
         .kill_on_drop(true);
     let limit = Duration::from_secs(settings.secs) + WRK_GRACE;
+    let before = cpu_ticks();
     let output = tokio::time::timeout(limit, command.output())
         .await
         .with_context(|| format!("wrk did not finish within {limit:?}"))?
@@ -340,8 +374,12 @@ async fn run_wrk(
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    WrkResult::parse(&stdout)
-        .with_context(|| format!("no WRK_RESULT line in wrk's output:\n{stdout}"))
+    let after = cpu_ticks();
+    let mut result = WrkResult::parse(&stdout)
+        .with_context(|| format!("no WRK_RESULT line in wrk's output:\n{stdout}"))?;
+    result.server_ticks = after.0.saturating_sub(before.0);
+    result.wrk_ticks = after.1.saturating_sub(before.1);
+    Ok(result)
 }
 
 /// The API as `backend serve` builds it (see the module docs for what differs).
@@ -509,9 +547,13 @@ async fn run() -> anyhow::Result<bool> {
     let mut table = String::new();
     writeln!(
         table,
-        "| server | requests/s | p50 | p90 | p99 | max | requests | non-2xx | socket errors |"
+        "| server | requests/s | p50 | p90 | p99 | max | requests | non-2xx | socket errors \
+         | server CPU / request | wrk CPU / request |"
     )?;
-    writeln!(table, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(
+        table,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
     for (name, r) in [
         ("trivial axum handler", trivial),
         ("ticket creation (`POST /v1/matchmaking/tickets`)", tickets),
@@ -519,7 +561,7 @@ async fn run() -> anyhow::Result<bool> {
     ] {
         writeln!(
             table,
-            "| {name} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {:.1} µs | {:.1} µs |",
             r.rate(),
             ms(r.p50_us),
             ms(r.p90_us),
@@ -527,7 +569,9 @@ async fn run() -> anyhow::Result<bool> {
             ms(r.max_us),
             r.requests,
             r.status_errors,
-            r.socket_errors
+            r.socket_errors,
+            r.cpu_us_per_request(r.server_ticks),
+            r.cpu_us_per_request(r.wrk_ticks),
         )?;
     }
     println!();

@@ -22,6 +22,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use protocol::http::{
     ConnectionInfo, ErrorCode, FailureReason, MatchmakingStats, ModeQueueStats, Ticket,
     TicketState, TicketStatus,
@@ -306,6 +308,9 @@ struct Record {
 
 type PlacementDone = (MatchId, Result<Arc<PlacedMatch>, PlacementFailure>);
 
+/// Placements finished together (recorded with one store call).
+type PlacementsDone = Vec<PlacementDone>;
+
 struct Driver {
     mm: Matchmaker,
     clock: Clock,
@@ -324,7 +329,9 @@ struct Driver {
     /// Per configured mode: its name (shared by every ticket's snapshots), its ticket
     /// time limit, and the median wait at the last tick.
     modes: Vec<ModeInfo>,
-    done_tx: mpsc::UnboundedSender<PlacementDone>,
+    done_tx: mpsc::UnboundedSender<PlacementsDone>,
+    /// Matches proposed by the outputs being drained, placed together once drained.
+    proposed: Vec<ProposedMatch>,
     /// A matching pass is in progress (started by a tick, continued in steps).
     passing: bool,
 }
@@ -364,6 +371,7 @@ pub fn spawn_matchmaker(
         placed: IdMap::default(),
         retention: VecDeque::new(),
         done_tx,
+        proposed: Vec::new(),
         passing: false,
     };
     let task = tokio::spawn(driver.run(rx, done_rx, shutdown));
@@ -374,7 +382,7 @@ impl Driver {
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
-        mut done: mpsc::UnboundedReceiver<PlacementDone>,
+        mut done: mpsc::UnboundedReceiver<PlacementsDone>,
         shutdown: impl Future<Output = ()>,
     ) {
         let mut ticker = tokio::time::interval(self.config.tick);
@@ -394,9 +402,11 @@ impl Driver {
                         None => break,
                     }
                 }
-                Some((match_id, result)) = done.recv() => {
+                Some(batch) = done.recv() => {
                     streak = 0;
-                    self.placement_done(match_id, result);
+                    for (match_id, result) in batch {
+                        self.placement_done(match_id, result);
+                    }
                 }
                 _ = ticker.tick() => {
                     streak = 0;
@@ -574,12 +584,13 @@ impl Driver {
             EnqueueError::UnknownMode(mode) => HttpError::invalid(format!("unknown mode {mode:?}")),
             EnqueueError::PlayerAlreadyQueued { player, ticket } => {
                 let mut message = format!("player {player} already has a live ticket");
-                let id = self.by_core.get(&ticket);
-                let caller_in_it = id
-                    .and_then(|id| self.records.get(id))
-                    .is_some_and(|r| r.snap.players.iter().any(|p| p == caller));
-                if let (Some(id), true) = (id, caller_in_it) {
-                    message = format!("{message} ({id})");
+                let record = self
+                    .by_core
+                    .get(&ticket)
+                    .and_then(|id| self.records.get(id));
+                // The live ticket's id, for a member only (it is theirs to see).
+                if let Some(r) = record.filter(|r| r.snap.players.iter().any(|p| p == caller)) {
+                    message = format!("{message} ({})", r.snap.id);
                 }
                 HttpError::new(ErrorCode::Conflict, message)
             }
@@ -644,7 +655,7 @@ impl Driver {
     fn drain(&mut self, failure: Option<&str>) {
         while let Some(output) = self.mm.poll() {
             match output {
-                Output::MatchProposed(proposed) => self.start_placement(proposed),
+                Output::MatchProposed(proposed) => self.proposed.push(proposed),
                 Output::MatchAbandoned {
                     match_id,
                     cancelled,
@@ -680,6 +691,10 @@ impl Driver {
                 }
             }
         }
+        if !self.proposed.is_empty() {
+            let batch = std::mem::take(&mut self.proposed);
+            self.start_placements(batch);
+        }
     }
 
     fn set_state(&mut self, id: u128, state: State, at: u64) {
@@ -705,33 +720,37 @@ impl Driver {
         }
     }
 
-    fn start_placement(&mut self, proposed: ProposedMatch) {
+    /// Places `batch` in one task: the placements run concurrently, and those that
+    /// finish together are recorded with one store call and reported in one message.
+    fn start_placements(&mut self, batch: Vec<ProposedMatch>) {
+        for proposed in &batch {
+            tracing::info!(match_id = ?proposed.match_id, mode = %proposed.mode,
+                region = %proposed.region, "placing match");
+        }
         let placer = Arc::clone(&self.placer);
         let profiles = Arc::clone(&self.profiles);
         let done = self.done_tx.clone();
-        let (retries, mut backoff) = (self.config.capacity_retries, self.config.capacity_backoff);
-        let metrics = self.metrics.clone();
-        tracing::info!(match_id = ?proposed.match_id, mode = %proposed.mode,
-            region = %proposed.region, "placing match");
+        let retry = CapacityRetry {
+            retries: self.config.capacity_retries,
+            backoff: self.config.capacity_backoff,
+            metrics: self.metrics.clone(),
+        };
         tokio::spawn(async move {
-            let mut attempt = 0;
-            let result = loop {
-                let result = place_and_record(&*placer, &*profiles, &proposed).await;
-                match &result {
-                    Err(f) if f.reason == FailureReason::NoCapacity && attempt < retries => {
-                        tracing::info!(match_id = ?proposed.match_id, ?backoff,
-                            "no fleet capacity; retrying the placement");
-                        metrics.placement("no_capacity_retry");
-                        tokio::time::sleep(backoff).await;
-                        // Doubling, capped: a long outage is retried at a steady pace
-                        // (and the doubling never overflows).
-                        backoff = backoff.saturating_mul(2).min(MAX_CAPACITY_BACKOFF);
-                        attempt += 1;
-                    }
-                    _ => break result,
+            let mut placing: FuturesUnordered<_> = batch
+                .into_iter()
+                .map(|proposed| place(&*placer, proposed, &retry))
+                .collect();
+            while let Some(first) = placing.next().await {
+                let mut ready = vec![first];
+                while let Some(Some(next)) = placing.next().now_or_never() {
+                    ready.push(next);
                 }
-            };
-            let _ = done.send((proposed.match_id, result));
+                let results = record(&*placer, &*profiles, ready).await;
+                if done.send(results).is_err() {
+                    // The driver stopped; nobody is waiting for these.
+                    return;
+                }
+            }
         });
     }
 
@@ -770,34 +789,93 @@ impl Driver {
     }
 }
 
-/// Places a match, then stores its placement record; a match whose record cannot be
-/// stored is released and reported as failed, since results could not be checked.
-async fn place_and_record(
+/// How placements that fail with `no_capacity` are retried (see [`DriverConfig`]).
+struct CapacityRetry {
+    retries: u32,
+    backoff: Duration,
+    metrics: ApiMetrics,
+}
+
+/// Places a match, retrying on a full fleet; the match comes back with the outcome.
+async fn place(
+    placer: &dyn Placer,
+    proposed: ProposedMatch,
+    retry: &CapacityRetry,
+) -> (ProposedMatch, Result<PlacedMatch, PlacementFailure>) {
+    let mut backoff = retry.backoff;
+    let mut attempt = 0;
+    loop {
+        let result = placer.place(&proposed).await;
+        match &result {
+            Err(f) if f.reason == FailureReason::NoCapacity && attempt < retry.retries => {
+                tracing::info!(match_id = ?proposed.match_id, ?backoff,
+                    "no fleet capacity; retrying the placement");
+                retry.metrics.placement("no_capacity_retry");
+                tokio::time::sleep(backoff).await;
+                // Doubling, capped: a long outage is retried at a steady pace (and the
+                // doubling never overflows).
+                backoff = backoff.saturating_mul(2).min(MAX_CAPACITY_BACKOFF);
+                attempt += 1;
+            }
+            _ => return (proposed, result),
+        }
+    }
+}
+
+/// Stores the placement records of the placed matches among `placed` (one store call);
+/// a match whose record cannot be stored is released and reported as failed, since its
+/// results could not be checked.
+async fn record(
     placer: &dyn Placer,
     profiles: &dyn ProfileStore,
-    proposed: &ProposedMatch,
-) -> Result<Arc<PlacedMatch>, PlacementFailure> {
-    let placed = placer.place(proposed).await?;
-    let record = proposed.placement_record(&placed.game_session_id, |p| {
-        placed.player_sessions.get(p).cloned()
-    });
-    let Some(record) = record else {
-        placer.release(&placed).await;
-        return Err(PlacementFailure {
-            reason: FailureReason::PlayerSessionFailed,
-            message: "a player got no player session".to_owned(),
-        });
-    };
-    if let Err(e) = profiles.put_placement(&record).await {
-        tracing::error!(cause = %e, game_session = %placed.game_session_id,
+    placed: Vec<(ProposedMatch, Result<PlacedMatch, PlacementFailure>)>,
+) -> PlacementsDone {
+    let mut results: PlacementsDone = Vec::with_capacity(placed.len());
+    // Indexes into `results` of the matches whose record is being stored.
+    let mut recording = Vec::new();
+    let mut records = Vec::new();
+    for (proposed, outcome) in placed {
+        let result = match outcome {
+            Ok(placed) => {
+                let record = proposed.placement_record(&placed.game_session_id, |p| {
+                    placed.player_sessions.get(p).cloned()
+                });
+                if let Some(record) = record {
+                    recording.push(results.len());
+                    records.push(record);
+                    Ok(Arc::new(placed))
+                } else {
+                    placer.release(&placed).await;
+                    Err(PlacementFailure {
+                        reason: FailureReason::PlayerSessionFailed,
+                        message: "a player got no player session".to_owned(),
+                    })
+                }
+            }
+            Err(failure) => Err(failure),
+        };
+        results.push((proposed.match_id, result));
+    }
+    if records.is_empty() {
+        return results;
+    }
+    let mut stored = profiles.put_placements(records).await.into_iter();
+    for i in recording {
+        let cause = match stored.next() {
+            Some(Ok(())) => continue,
+            Some(Err(e)) => e.to_string(),
+            None => "the profile store gave no answer".to_owned(),
+        };
+        let Ok(placed) = &results[i].1 else { continue };
+        tracing::error!(%cause, game_session = %placed.game_session_id,
             "recording the placement failed; releasing the game session");
-        placer.release(&placed).await;
-        return Err(PlacementFailure {
+        placer.release(placed).await;
+        results[i].1 = Err(PlacementFailure {
             reason: FailureReason::Internal,
             message: "the match could not be recorded".to_owned(),
         });
     }
-    Ok(Arc::new(placed))
+    results
 }
 
 /// The key of an API ticket id: only the form the API hands out (lower-case, hyphenated)

@@ -292,23 +292,29 @@ impl EmbeddedProfiles {
         request: Request,
         answer: oneshot::Receiver<Result<T, ProfilesError>>,
     ) -> BoxFuture<'static, Result<T, ProfilesError>> {
-        let inner = Arc::clone(&self.inner);
+        let queued = self.enqueue(vec![request]);
         Box::pin(async move {
-            let start_leader = {
-                let mut queue = lock(&inner.queue);
-                queue.requests.push(request);
-                !std::mem::replace(&mut queue.leading, true)
-            };
-            if start_leader {
-                tokio::task::spawn_blocking(move || lead(inner));
-            } else {
-                // Waiting holds no reference to the store.
-                drop(inner);
-            }
+            queued.await;
             answer
                 .await
                 .expect("the profiles log writer does not panic")
         })
+    }
+
+    /// Queues `requests` together when first polled, starting a leader if none runs.
+    fn enqueue(&self, requests: Vec<Request>) -> impl Future<Output = ()> + Send + 'static {
+        let inner = Arc::clone(&self.inner);
+        async move {
+            let start_leader = {
+                let mut queue = lock(&inner.queue);
+                queue.requests.extend(requests);
+                !std::mem::replace(&mut queue.leading, true)
+            };
+            if start_leader {
+                tokio::task::spawn_blocking(move || lead(inner));
+            }
+            // Waiting holds no reference to the store (`inner` is moved or dropped here).
+        }
     }
 }
 
@@ -585,6 +591,34 @@ impl ProfileStore for EmbeddedProfiles {
         let (reply, answer) = oneshot::channel();
         let record = record.clone();
         self.submit(Request::Placement { record, reply }, answer)
+    }
+
+    /// One trip to the log writer for the whole batch: every record joins the same
+    /// queue at once, so they are usually made durable by one append and one fsync.
+    fn put_placements<'a>(
+        &'a self,
+        records: Vec<PlacementRecord>,
+    ) -> BoxFuture<'a, Vec<Result<(), ProfilesError>>> {
+        let (requests, answers): (Vec<_>, Vec<_>) = records
+            .into_iter()
+            .map(|record| {
+                let (reply, answer) = oneshot::channel();
+                (Request::Placement { record, reply }, answer)
+            })
+            .unzip();
+        let queued = self.enqueue(requests);
+        Box::pin(async move {
+            queued.await;
+            let mut out = Vec::with_capacity(answers.len());
+            for answer in answers {
+                out.push(
+                    answer
+                        .await
+                        .expect("the profiles log writer does not panic"),
+                );
+            }
+            out
+        })
     }
 
     fn get_placement<'a>(

@@ -224,6 +224,19 @@ pub trait ProfileStore: Send + Sync {
         record: &'a PlacementRecord,
     ) -> BoxFuture<'a, Result<(), ProfilesError>>;
 
+    /// Stores several placement records, each as [`put_placement`](Self::put_placement)
+    /// would; the answers are in the order of `records`. The default stores them
+    /// concurrently, one call each; a store that can make them durable together overrides
+    /// it.
+    fn put_placements<'a>(
+        &'a self,
+        records: Vec<PlacementRecord>,
+    ) -> BoxFuture<'a, Vec<Result<(), ProfilesError>>> {
+        Box::pin(async move {
+            futures_util::future::join_all(records.iter().map(|r| self.put_placement(r))).await
+        })
+    }
+
     /// The placement record of a match, if stored.
     fn get_placement<'a>(
         &'a self,
