@@ -747,6 +747,36 @@ mod tests {
             .count()
     }
 
+    /// `put_placements` queues its records together (one batch, one line each) and
+    /// answers each as `put_placement` would, in order.
+    #[tokio::test]
+    async fn put_placements_queues_its_records_as_one_batch() {
+        let dir = TempDir::new();
+        let store = EmbeddedProfiles::open(&dir.0).unwrap();
+        let records = vec![
+            placement("m1", "ps-1"),
+            placement("m1", "ps-1"),
+            placement("m1", "ps-other"),
+            placement("m2", "ps-2"),
+        ];
+        let held = lock(&store.inner.log);
+        let mut put = store.put_placements(records);
+        poll_once(&mut put);
+        assert_eq!(lock(&store.inner.queue).requests.len(), 4, "queued at once");
+        drop(held);
+        let answers = put.await;
+        assert_eq!(answers.len(), 4);
+        assert!(answers[0].is_ok() && answers[1].is_ok() && answers[3].is_ok());
+        assert!(
+            matches!(answers[2], Err(ProfilesError::PlacementConflict { .. })),
+            "{:?}",
+            answers[2]
+        );
+        assert_eq!(log_lines(&dir.0), 2);
+        let stored = at_once(store.get_placement("m2")).unwrap();
+        assert_eq!(stored, Some(placement("m2", "ps-2")));
+    }
+
     /// Writes queued while the log is held form one batch; each is decided against the
     /// records of the batch before it (idempotent re-put, placement conflict, second
     /// commit of a match, versions chained through a pending profile), the batch writes
