@@ -18,8 +18,11 @@ pub(crate) use backend::matchmaking::{
     Matchmaker, MatchmakerConfig, ModeRules, ProposedMatch, Relaxing,
 };
 pub(crate) use backend::placement::{DevPlacer, PlacedMatch, PlacementFailure, Placer};
-pub(crate) use backend::profiles::{EmbeddedProfiles, ProfileStore};
+pub(crate) use backend::profiles::{
+    CommitOutcome, EmbeddedProfiles, ProfilePage, ProfileStore, ProfilesError,
+};
 pub(crate) use backend::rankings::{BoxFuture, EmbeddedRankings, RankingUpdate, Rankings, Score};
+pub(crate) use backend::ratings::{PlacementRecord, PlayerId};
 pub(crate) use backend::ratings::{PlayerProfile, RatingStats};
 pub(crate) use http_body_util::BodyExt;
 pub(crate) use protocol::http::{
@@ -108,12 +111,79 @@ impl Placer for FlakyPlacer {
     }
 }
 
+/// The embedded store, except that storing a placement record always fails (as on a
+/// full disk); everything else goes to the store.
+pub(crate) struct NoPlacementRecords(pub(crate) Arc<EmbeddedProfiles>);
+
+impl NoPlacementRecords {
+    fn refused() -> ProfilesError {
+        ProfilesError::LogFailed {
+            path: PathBuf::from("test"),
+            cause: "no space left on device (test)".to_owned(),
+        }
+    }
+}
+
+impl ProfileStore for NoPlacementRecords {
+    fn get_profiles<'a>(
+        &'a self,
+        players: &'a [PlayerId],
+    ) -> BoxFuture<'a, Result<BTreeMap<PlayerId, PlayerProfile>, ProfilesError>> {
+        self.0.get_profiles(players)
+    }
+
+    fn put_placement<'a>(
+        &'a self,
+        _record: &'a PlacementRecord,
+    ) -> BoxFuture<'a, Result<(), ProfilesError>> {
+        Box::pin(async { Err(Self::refused()) })
+    }
+
+    fn put_placements<'a>(
+        &'a self,
+        records: Vec<PlacementRecord>,
+    ) -> BoxFuture<'a, Vec<Result<(), ProfilesError>>> {
+        Box::pin(async move { records.iter().map(|_| Err(Self::refused())).collect() })
+    }
+
+    fn get_placement<'a>(
+        &'a self,
+        match_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<PlacementRecord>, ProfilesError>> {
+        self.0.get_placement(match_id)
+    }
+
+    fn is_applied<'a>(&'a self, match_id: &'a str) -> BoxFuture<'a, Result<bool, ProfilesError>> {
+        self.0.is_applied(match_id)
+    }
+
+    fn commit_result<'a>(
+        &'a self,
+        match_id: &'a str,
+        new_profiles: &'a [PlayerProfile],
+        expected_versions: &'a BTreeMap<PlayerId, u64>,
+    ) -> BoxFuture<'a, Result<CommitOutcome, ProfilesError>> {
+        self.0
+            .commit_result(match_id, new_profiles, expected_versions)
+    }
+
+    fn all_profiles<'a>(
+        &'a self,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<ProfilePage, ProfilesError>> {
+        self.0.all_profiles(cursor, limit)
+    }
+}
+
 pub(crate) struct Options {
     pub(crate) placement_failures: u32,
     /// Capacity retries within one placement (0: every failure reaches the core).
     pub(crate) capacity_retries: u32,
     /// Replaces the flaky dev placer.
     pub(crate) placer: Option<Arc<dyn Placer>>,
+    /// The driver's store refuses placement records ([`NoPlacementRecords`]).
+    pub(crate) no_placement_records: bool,
     pub(crate) rate: RateLimit,
     pub(crate) cors_origin: Option<&'static str>,
     pub(crate) auth: Option<Authenticator>,
@@ -125,6 +195,7 @@ impl Default for Options {
             placement_failures: 0,
             capacity_retries: 0,
             placer: None,
+            no_placement_records: false,
             rate: RateLimit {
                 burst: 10_000,
                 per_second: 10_000,
@@ -194,10 +265,15 @@ impl Api {
                 dev: DevPlacer::default(),
             })
         });
+        let driver_profiles: Arc<dyn ProfileStore> = if options.no_placement_records {
+            Arc::new(NoPlacementRecords(Arc::clone(&profiles)))
+        } else {
+            Arc::clone(&profiles) as Arc<dyn ProfileStore>
+        };
         let (handle, _task) = spawn_matchmaker(
             matchmaker(),
             placer,
-            Arc::clone(&profiles) as Arc<dyn ProfileStore>,
+            driver_profiles,
             clock,
             DriverConfig {
                 tick: Duration::from_millis(100),
@@ -233,6 +309,18 @@ impl Api {
             rankings,
             _dir: TempDir(dir),
         }
+    }
+
+    /// The admin port's `/metrics` text.
+    pub(crate) async fn metrics_text(&self) -> String {
+        let response = self
+            .admin
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 
     pub(crate) async fn send(&self, request: Request<Body>) -> Reply {

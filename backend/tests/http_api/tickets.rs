@@ -67,14 +67,7 @@ async fn two_players_are_matched_placed_and_recorded() {
     let rest = api.events("p-1", &a.id, Some(1)).await.rest().await;
     assert_eq!(rest, [(3, TicketStatus::Completed)]);
 
-    let metrics = api
-        .admin
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let text = metrics.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(text.to_vec()).unwrap();
+    let text = api.metrics_text().await;
     assert!(text.contains("backend_tickets_created_total 2"), "{text}");
     assert!(
         text.contains("backend_placements_total{outcome=\"succeeded\"} 1"),
@@ -337,6 +330,43 @@ async fn placement_failure_returns_tickets_then_fails_them() {
     }
     // Failed players may queue again.
     assert_eq!(api.create("p-1", duel()).await.status, StatusCode::CREATED);
+}
+
+/// A placed match whose placement record cannot be stored is released (results of an
+/// unrecorded match could not be checked) and fails like any placement failure: back to
+/// the pool once, then failed with `internal`; nobody ever sees connection info.
+#[tokio::test(start_paused = true)]
+async fn a_match_that_cannot_be_recorded_is_released_and_fails() {
+    let placer = Arc::new(GatedPlacer {
+        gate: tokio::sync::Semaphore::new(2),
+        released: tokio::sync::Notify::new(),
+        dev: DevPlacer::default(),
+    });
+    let api = Api::start(Options {
+        placer: Some(Arc::clone(&placer) as Arc<dyn Placer>),
+        no_placement_records: true,
+        ..Options::default()
+    });
+    let a = api.create("p-1", duel()).await.ticket();
+    let mut events = api.events("p-1", &a.id, None).await;
+    api.create("p-2", duel()).await.ticket();
+    placer.released.notified().await;
+    let statuses: Vec<TicketStatus> = events.rest().await.into_iter().map(|e| e.1).collect();
+    use TicketStatus::*;
+    assert_eq!(statuses, [Searching, Placing, Searching, Placing, Failed]);
+    placer.released.notified().await;
+    match api.get("p-1", &a.id).await.ticket().state {
+        TicketState::Failed { reason, message } => {
+            assert_eq!(reason, FailureReason::Internal);
+            assert!(message.contains("could not be recorded"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let metrics = api.metrics_text().await;
+    assert!(
+        metrics.contains("backend_placements_total{outcome=\"failed\"} 2"),
+        "{metrics}"
+    );
 }
 
 /// A full fleet is retried with backoff within the placement: the tickets stay PLACING
