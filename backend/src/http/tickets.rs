@@ -303,7 +303,75 @@ struct ModeInfo {
 struct Record {
     snap: Arc<Snapshot>,
     core: TicketId,
+    /// The API id's 128 bits.
+    api: u128,
     events: Option<broadcast::Sender<Arc<Snapshot>>>,
+}
+
+/// Every ticket the driver remembers (those of the last
+/// [`DriverConfig::final_retention`] included): in a ring indexed by the core's ticket
+/// id, which the core mints in sequence, so the core's outputs find their ticket by
+/// subtraction, and tickets created together sit together in memory (they are usually
+/// matched together too); and the API id to core id map for requests. The API ids are
+/// random from a CSPRNG, so that map hashes them by a multiply, not SipHash.
+#[derive(Default)]
+struct Records {
+    /// Slot `i` holds the ticket with core id `base + i`; `None` once forgotten (or
+    /// never used). The front slot is never `None`.
+    ring: VecDeque<Option<Record>>,
+    base: u64,
+    by_api: IdMap<u128, TicketId>,
+}
+
+impl Records {
+    fn insert(&mut self, record: Record) {
+        let core = record.core.0;
+        if self.ring.is_empty() {
+            self.base = core;
+        }
+        let slot = core
+            .checked_sub(self.base)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i >= self.ring.len())
+            .expect("the core mints ticket ids in increasing order");
+        self.ring.resize_with(slot, || None);
+        self.by_api.insert(record.api, record.core);
+        self.ring.push_back(Some(record));
+    }
+
+    fn slot(&self, core: TicketId) -> Option<usize> {
+        usize::try_from(core.0.checked_sub(self.base)?).ok()
+    }
+
+    fn get(&self, core: TicketId) -> Option<&Record> {
+        self.ring.get(self.slot(core)?)?.as_ref()
+    }
+
+    fn get_mut(&mut self, core: TicketId) -> Option<&mut Record> {
+        let slot = self.slot(core)?;
+        self.ring.get_mut(slot)?.as_mut()
+    }
+
+    fn by_api(&self, api: u128) -> Option<&Record> {
+        self.get(*self.by_api.get(&api)?)
+    }
+
+    fn by_api_mut(&mut self, api: u128) -> Option<&mut Record> {
+        let core = *self.by_api.get(&api)?;
+        self.get_mut(core)
+    }
+
+    fn remove(&mut self, core: TicketId) {
+        let Some(slot) = self.slot(core) else { return };
+        let Some(record) = self.ring.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        self.by_api.remove(&record.api);
+        while self.ring.front().is_some_and(Option::is_none) {
+            self.ring.pop_front();
+            self.base += 1;
+        }
+    }
 }
 
 type PlacementDone = (MatchId, Result<Arc<PlacedMatch>, PlacementFailure>);
@@ -318,14 +386,9 @@ struct Driver {
     placer: Arc<dyn Placer>,
     profiles: Arc<dyn ProfileStore>,
     metrics: ApiMetrics,
-    /// By the API id: a UUID kept as its 128 bits, so that growing the map (it holds
-    /// every ticket of the last [`DriverConfig::final_retention`]) rehashes inline keys
-    /// rather than chasing a pointer to each id's text. The ids are random from a CSPRNG,
-    /// so they are hashed by a multiply, not SipHash.
-    records: IdMap<u128, Record>,
-    by_core: IdMap<TicketId, u128>,
+    records: Records,
     placed: IdMap<MatchId, Arc<PlacedMatch>>,
-    retention: VecDeque<(u64, u128)>,
+    retention: VecDeque<(u64, TicketId)>,
     /// Per configured mode: its name (shared by every ticket's snapshots), its ticket
     /// time limit, and the median wait at the last tick.
     modes: Vec<ModeInfo>,
@@ -366,8 +429,7 @@ pub fn spawn_matchmaker(
             })
             .collect(),
         mm,
-        records: IdMap::default(),
-        by_core: IdMap::default(),
+        records: Records::default(),
         placed: IdMap::default(),
         retention: VecDeque::new(),
         done_tx,
@@ -444,9 +506,7 @@ impl Driver {
                 break;
             }
             let (_, id) = self.retention.pop_front().expect("front exists");
-            if let Some(record) = self.records.remove(&id) {
-                self.by_core.remove(&record.core);
-            }
+            self.records.remove(id);
         }
         self.metrics
             .tickets_searching
@@ -504,7 +564,7 @@ impl Driver {
     /// player's ticket is not visible).
     fn visible(&self, id: &str, caller: &str) -> Result<&Record, HttpError> {
         canonical(id)
-            .and_then(|id| self.records.get(&id))
+            .and_then(|id| self.records.by_api(id))
             .filter(|r| r.snap.players.iter().any(|p| p == caller))
             .ok_or_else(|| HttpError::not_found("no such ticket"))
     }
@@ -562,19 +622,15 @@ impl Driver {
             seq: 0,
             estimated_wait_ms: None,
         };
-        let id = id.as_u128();
-        self.records.insert(
-            id,
-            Record {
-                snap: Arc::new(snap),
-                core,
-                events: None,
-            },
-        );
-        self.by_core.insert(core, id);
+        self.records.insert(Record {
+            snap: Arc::new(snap),
+            core,
+            api: id.as_u128(),
+            events: None,
+        });
         self.metrics.tickets_created.inc();
         self.drain(None);
-        let record = &self.records[&id];
+        let record = self.records.get(core).expect("just inserted");
         tracing::info!(ticket = %record.snap.id, caller = %ticket.caller, "ticket created");
         Ok(self.view(&record.snap, &ticket.caller))
     }
@@ -584,10 +640,7 @@ impl Driver {
             EnqueueError::UnknownMode(mode) => HttpError::invalid(format!("unknown mode {mode:?}")),
             EnqueueError::PlayerAlreadyQueued { player, ticket } => {
                 let mut message = format!("player {player} already has a live ticket");
-                let record = self
-                    .by_core
-                    .get(&ticket)
-                    .and_then(|id| self.records.get(id));
+                let record = self.records.get(ticket);
                 // The live ticket's id, for a member only (it is theirs to see).
                 if let Some(r) = record.filter(|r| r.snap.players.iter().any(|p| p == caller)) {
                     message = format!("{message} ({})", r.snap.id);
@@ -603,8 +656,7 @@ impl Driver {
     }
 
     fn cancel(&mut self, id: &str, caller: &str) -> Result<Ticket, HttpError> {
-        let Some((key, record)) = canonical(id).and_then(|k| Some((k, self.records.get(&k)?)))
-        else {
+        let Some(record) = canonical(id).and_then(|k| self.records.by_api(k)) else {
             return Err(HttpError::not_found("no such ticket"));
         };
         if !record.snap.players.iter().any(|p| p == caller) {
@@ -613,8 +665,8 @@ impl Driver {
                 "only a player of the ticket may cancel it",
             ));
         }
+        let core = record.core;
         if !record.snap.is_final() {
-            let core = record.core;
             match self.mm.handle_cancel(self.clock.now_ms(), core) {
                 Ok(outcome) => {
                     tracing::info!(ticket = %id, ?outcome, "ticket cancelled");
@@ -628,14 +680,14 @@ impl Driver {
                 }
             }
         }
-        let record = &self.records[&key];
+        let record = self.records.get(core).expect("kept while the driver runs");
         Ok(self.view(&record.snap, caller))
     }
 
     fn subscribe(&mut self, id: &str, caller: &str) -> Result<Subscription, HttpError> {
         self.visible(id, caller)?;
         let key = canonical(id).expect("visible");
-        let record = self.records.get_mut(&key).expect("visible");
+        let record = self.records.by_api_mut(key).expect("visible");
         let updates = if record.snap.is_final() {
             None
         } else {
@@ -663,9 +715,6 @@ impl Driver {
                     tracing::info!(?match_id, ?cancelled, "match abandoned by a cancel");
                 }
                 Output::TicketStateChanged(change) => {
-                    let Some(&id) = self.by_core.get(&change.ticket) else {
-                        continue;
-                    };
                     let state = match change.status {
                         TicketStatus::Searching => State::Searching,
                         TicketStatus::Placing => State::Placing,
@@ -687,7 +736,7 @@ impl Driver {
                         },
                     };
                     self.metrics.ticket_state(change.status);
-                    self.set_state(id, state, change.at_ms);
+                    self.set_state(change.ticket, state, change.at_ms);
                 }
             }
         }
@@ -697,9 +746,9 @@ impl Driver {
         }
     }
 
-    fn set_state(&mut self, id: u128, state: State, at: u64) {
+    fn set_state(&mut self, id: TicketId, state: State, at: u64) {
         let retention = self.config.final_retention.as_millis() as u64;
-        let Some(record) = self.records.get_mut(&id) else {
+        let Some(record) = self.records.get_mut(id) else {
             return;
         };
         let mut snap = (*record.snap).clone();
@@ -888,4 +937,62 @@ fn canonical(id: &str) -> Option<u128> {
 
 fn clamp32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(core: u64) -> Record {
+        Record {
+            snap: Arc::new(Snapshot {
+                id: format!("t{core}").into(),
+                mode: "duel".into(),
+                players: Arc::from(vec![format!("p{core}")]),
+                state: State::Searching,
+                created_at: 0,
+                updated_at: 0,
+                expires_at: 0,
+                seq: 0,
+                estimated_wait_ms: None,
+            }),
+            core: TicketId(core),
+            api: u128::from(core) << 64 | 7,
+            events: None,
+        }
+    }
+
+    /// The ring finds tickets by core id and by API id, skips ids the core never
+    /// handed out, forgets in any order, and moves its base only past forgotten slots.
+    #[test]
+    fn records_by_core_and_api_id() {
+        let mut records = Records::default();
+        for core in [10, 11, 13] {
+            records.insert(record(core));
+        }
+        assert!(records.get(TicketId(12)).is_none());
+        assert!(records.get(TicketId(9)).is_none());
+        assert_eq!(&*records.get(TicketId(13)).unwrap().snap.id, "t13");
+        assert_eq!(records.by_api(11 << 64 | 7).unwrap().core, TicketId(11));
+
+        records.remove(TicketId(11));
+        assert!(records.get(TicketId(11)).is_none());
+        assert!(records.by_api(11 << 64 | 7).is_none());
+        assert_eq!((records.base, records.ring.len()), (10, 4));
+
+        records.remove(TicketId(10));
+        assert_eq!(
+            (records.base, records.ring.len()),
+            (13, 1),
+            "past 11 and 12"
+        );
+        assert_eq!(&*records.get(TicketId(13)).unwrap().snap.id, "t13");
+
+        records.remove(TicketId(13));
+        assert!(records.ring.is_empty());
+        records.insert(record(20));
+        assert_eq!(records.base, 20);
+        assert_eq!(records.by_api(20 << 64 | 7).unwrap().core, TicketId(20));
+        assert_eq!(records.by_api.len(), 1);
+    }
 }
