@@ -48,7 +48,7 @@
 //! requests per second. Both servers and wrk share the machine's cores.
 //!
 //! Settings (environment): `HTTP_BENCH_SECS` (10), `HTTP_BENCH_CONNECTIONS` (64),
-//! `HTTP_BENCH_THREADS` (2), `HTTP_BENCH_TOKENS` (500,000), `HTTP_BENCH_ROUNDS` (3),
+//! `HTTP_BENCH_THREADS` (2), `HTTP_BENCH_TOKENS` (800,000), `HTTP_BENCH_ROUNDS` (3),
 //! `WRK` (`wrk` on the `PATH`). With the defaults the whole run takes about a minute and a
 //! half; every wait is bounded.
 
@@ -165,7 +165,7 @@ impl Settings {
             secs: env_number("HTTP_BENCH_SECS", 10)?,
             connections: env_number("HTTP_BENCH_CONNECTIONS", 64)?,
             threads: env_number("HTTP_BENCH_THREADS", 2)?,
-            tokens: env_number("HTTP_BENCH_TOKENS", 500_000)?,
+            tokens: env_number("HTTP_BENCH_TOKENS", 800_000)?,
             rounds: env_number("HTTP_BENCH_ROUNDS", 3)?,
         };
         if !(1..=9).contains(&settings.rounds) {

@@ -2,6 +2,8 @@
 //! per-player rate limit), and JSON, query and path extractors whose rejections become
 //! [`HttpError`]s.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
@@ -18,10 +20,13 @@ use super::error::HttpError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller(pub String);
 
-impl FromRequestParts<AppState> for Caller {
+impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = HttpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, HttpError> {
         let unauthorized = |e: AuthError| {
             tracing::debug!(cause = %e, "http: token refused");
             state.metrics.auth_failure(e.label());

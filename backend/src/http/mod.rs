@@ -168,7 +168,9 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .fallback(error::unknown_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(state);
+        // Behind one `Arc`: every extractor clones the state, and a clone of the struct
+        // would be a dozen reference counts.
+        .with_state(Arc::new(state));
     match &config.cors_origin {
         Some(origin) => router.layer(
             CorsLayer::new()

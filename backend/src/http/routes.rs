@@ -42,7 +42,7 @@ use crate::ratings::{PlayerProfile, RatingStats};
         (status = 429, description = "Rate limited", body = ErrorBody),
     ))]
 pub(crate) async fn create_ticket(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     Caller(caller): Caller,
     ApiJson(request): ApiJson<CreateTicketRequest>,
 ) -> Result<(StatusCode, Json<Ticket>), HttpError> {
@@ -113,7 +113,7 @@ pub(crate) async fn create_ticket(
         (status = 404, description = "No such ticket among the caller's", body = ErrorBody),
     ))]
 pub(crate) async fn get_ticket(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Ticket>, HttpError> {
@@ -134,7 +134,7 @@ pub(crate) async fn get_ticket(
         (status = 404, description = "No such ticket", body = ErrorBody),
     ))]
 pub(crate) async fn cancel_ticket(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Ticket>, HttpError> {
@@ -158,7 +158,7 @@ pub(crate) async fn cancel_ticket(
         (status = 404, description = "No such ticket among the caller's", body = ErrorBody),
     ))]
 pub(crate) async fn ticket_events(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
@@ -224,7 +224,7 @@ async fn next_event(mut st: EventState) -> Option<(Result<Event, Infallible>, Ev
 #[utoipa::path(get, path = "/v1/matchmaking/stats", tag = "matchmaking",
     responses((status = 200, description = "Live numbers per mode", body = MatchmakingStats)))]
 pub(crate) async fn stats(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
 ) -> Result<Json<MatchmakingStats>, HttpError> {
     Ok(Json(app.matchmaker.stats().await?))
 }
@@ -235,7 +235,10 @@ pub(crate) async fn stats(
         (status = 200, description = "The party the caller joined, else the one it leads", body = Party),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
     ))]
-pub(crate) async fn get_party(State(app): State<AppState>, Caller(caller): Caller) -> Json<Party> {
+pub(crate) async fn get_party(
+    State(app): State<Arc<AppState>>,
+    Caller(caller): Caller,
+) -> Json<Party> {
     Json(app.parties.lock().expect("parties lock").party_of(&caller))
 }
 
@@ -251,7 +254,7 @@ pub(crate) async fn get_party(State(app): State<AppState>, Caller(caller): Calle
         (status = 429, description = "Rate limited", body = ErrorBody),
     ))]
 pub(crate) async fn join_party(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     Caller(caller): Caller,
     ApiJson(request): ApiJson<JoinPartyRequest>,
 ) -> Result<Json<Party>, HttpError> {
@@ -267,7 +270,7 @@ pub(crate) async fn join_party(
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
     ))]
 pub(crate) async fn leave_party(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     Caller(caller): Caller,
 ) -> Json<Party> {
     Json(app.parties.lock().expect("parties lock").leave(&caller))
@@ -331,7 +334,7 @@ fn store_error(e: &dyn std::fmt::Display) -> HttpError {
         (status = 400, description = "Invalid query", body = ErrorBody),
     ))]
 pub(crate) async fn top(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     ApiQuery(query): ApiQuery<TopQuery>,
 ) -> Result<Json<LeaderboardPage>, HttpError> {
     query.validate()?;
@@ -352,7 +355,7 @@ pub(crate) async fn top(
         (status = 400, description = "Invalid query or player id", body = ErrorBody),
     ))]
 pub(crate) async fn around(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     ApiPath(player): ApiPath<String>,
     ApiQuery(query): ApiQuery<AroundQuery>,
 ) -> Result<Json<LeaderboardPage>, HttpError> {
@@ -376,7 +379,7 @@ pub(crate) async fn around(
         (status = 404, description = "Unknown player", body = ErrorBody),
     ))]
 pub(crate) async fn rank(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     ApiPath(player): ApiPath<String>,
     ApiQuery(query): ApiQuery<BoardQuery>,
 ) -> Result<Json<PlayerRank>, HttpError> {
@@ -410,7 +413,7 @@ pub(crate) async fn rank(
         (status = 400, description = "Invalid query", body = ErrorBody),
     ))]
 pub(crate) async fn friends(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     ApiQuery(query): ApiQuery<FriendsQuery>,
 ) -> Result<Json<LeaderboardPage>, HttpError> {
     query.validate()?;
@@ -432,7 +435,7 @@ pub(crate) async fn friends(
         (status = 404, description = "Unknown player", body = ErrorBody),
     ))]
 pub(crate) async fn profile(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     ApiPath(player): ApiPath<String>,
 ) -> Result<Json<Profile>, HttpError> {
     validate_player_id(&player)?;
@@ -456,7 +459,7 @@ pub(crate) async fn profile(
         (status = 404, description = "Unknown player", body = ErrorBody),
     ))]
 pub(crate) async fn matches(
-    State(app): State<AppState>,
+    State(app): State<Arc<AppState>>,
     ApiPath(player): ApiPath<String>,
     ApiQuery(query): ApiQuery<RecentMatchesQuery>,
 ) -> Result<Json<RecentMatches>, HttpError> {
@@ -488,7 +491,7 @@ pub(crate) async fn healthz() -> impl IntoResponse {
         (status = 200, description = "Ready"),
         (status = 503, description = "Not ready", body = ErrorBody),
     ))]
-pub(crate) async fn readyz(State(app): State<AppState>) -> axum::response::Response {
+pub(crate) async fn readyz(State(app): State<Arc<AppState>>) -> axum::response::Response {
     ready(&app.matchmaker).await
 }
 
