@@ -394,10 +394,16 @@ async fn run_wrk(
 }
 
 /// The API as `backend serve` builds it (see the module docs for what differs).
-async fn start_api(
-    data_dir: &Path,
-    placer: Arc<dyn Placer>,
-) -> anyhow::Result<(SocketAddr, MatchmakerHandle, ApiMetrics)> {
+/// An API started by [`start_api`]: dropping `stop` (with every handle) shuts it down and
+/// frees its pools, records and stores.
+struct RunningApi {
+    addr: SocketAddr,
+    handle: MatchmakerHandle,
+    metrics: ApiMetrics,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start_api(data_dir: &Path, placer: Arc<dyn Placer>) -> anyhow::Result<RunningApi> {
     let auth = Authenticator::hmac(HMAC_KEY, None, None).map_err(|e| anyhow::anyhow!(e))?;
     let mm_config = http::modes::default_config();
     let modes = mm_config.modes.iter().map(|m| m.name.clone()).collect();
@@ -431,8 +437,20 @@ async fn start_api(
     let api = http::app(state, &ApiConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    tokio::spawn(async move { axum::serve(listener, api).await });
-    Ok((addr, handle, metrics))
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, api)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningApi {
+        addr,
+        handle,
+        metrics,
+        _stop: stop,
+    })
 }
 
 async fn start_trivial() -> anyhow::Result<SocketAddr> {
@@ -542,8 +560,7 @@ async fn run() -> anyhow::Result<bool> {
     std::fs::write(&script, lua_script(&token_file, &body, settings.threads))
         .context("writing the Lua script")?;
 
-    let (parked_addr, _, parked_metrics) =
-        start_api(&dir.0.join("data-parked"), Arc::new(ParkedPlacer)).await?;
+    let mut parked_api = Some(start_api(&dir.0.join("data-parked"), Arc::new(ParkedPlacer)).await?);
     let trivial_addr = start_trivial().await?;
     let machine = format!(
         "nproc {}, CPU \"{}\"",
@@ -569,35 +586,45 @@ async fn run() -> anyhow::Result<bool> {
     for round in 1..=settings.rounds {
         // A fresh API each round (the same tokens are new players to it), so no round
         // inherits another's pool, records or placement backlog.
-        let (api_addr, handle, metrics) = start_api(
+        let api = start_api(
             &dir.0.join(format!("data-{round}")),
             Arc::new(DevPlacer::default()),
         )
         .await?;
         let trivial = run_wrk(&wrk, settings, &script, trivial_addr).await?;
         println!("round {round}: trivial handler done: {trivial:?}");
-        if parked.is_none() {
+        if let Some(parked_api) = parked_api.take() {
             // The diagnostic before the first real ticket run: a ticket run leaves a
             // backlog of placements that keeps the disk and the cores busy for a while.
-            let run = run_wrk(&wrk, settings, &script, parked_addr).await?;
+            let run = run_wrk(&wrk, settings, &script, parked_api.addr).await?;
             println!("ticket creation, placements parked, done: {run:?}");
-            parked = Some((run, trivial));
+            parked = Some((
+                run,
+                trivial,
+                parked_api.metrics.tickets_created.get(),
+                parked_api.metrics.matches_placing.get(),
+            ));
+            // Its quarter of a million parked matches are not kept through the rounds.
+            drop(parked_api);
         }
-        let tickets = run_wrk(&wrk, settings, &script, api_addr).await?;
+        let tickets = run_wrk(&wrk, settings, &script, api.addr).await?;
         println!("round {round}: ticket creation done: {tickets:?}");
-        let end = drain_placements(&handle, &metrics).await?;
+        let end = drain_placements(&api.handle, &api.metrics).await?;
         println!(
             "round {round}: server side: {} tickets created; after the run {} searching in \
              the pool, {} matches placed ({} players), {} still placing",
-            metrics.tickets_created.get(),
+            api.metrics.tickets_created.get(),
             end.searching,
             end.placed,
             end.placed * 2,
             end.placing
         );
         rounds.push((trivial, tickets));
+        // Shut this round's API down, so the next round runs beside no leftover state.
+        drop(api);
     }
-    let (parked, parked_trivial) = parked.context("at least one round")?;
+    let (parked, parked_trivial, parked_created, parked_placing) =
+        parked.context("at least one round")?;
     println!("load average after: {}", load_average());
 
     let mut ratios: Vec<f64> = rounds.iter().map(|(t, k)| k.rate() / t.rate()).collect();
@@ -657,8 +684,8 @@ async fn run() -> anyhow::Result<bool> {
     println!(
         "diagnostic run: {} tickets created, {} matches left placing (never recorded); \
          ratio to round 1's trivial {:.2}",
-        parked_metrics.tickets_created.get(),
-        parked_metrics.matches_placing.get(),
+        parked_created,
+        parked_placing,
         parked.rate() / parked_trivial.rate()
     );
 
