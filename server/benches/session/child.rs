@@ -4,8 +4,10 @@
 //! sending one fixed-size datagram per connection per tick and counting what comes in.
 //!
 //! It talks to the parent over its stdin and stdout, one JSON line per message: it
-//! prints [`Ready`] once bound, then answers `mark` with a [`Mark`] and `stop` with
-//! `{"stopped":true}` after a clean shutdown.
+//! prints [`Ready`] once bound, answers `baseline` (once the parent's warm-up clients
+//! have played on the warm-up target) by closing the warm-up target and printing a
+//! [`Baseline`], then answers `mark` with a [`Mark`] and `stop` with `{"stopped":true}`
+//! after a clean shutdown.
 
 use std::io::BufRead;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,7 +23,9 @@ use server::game::MatchConfig;
 use server::metrics::{Liveness, Metrics};
 use server::net::{NetConfig, TlsIdentity};
 use server::session::{AcceptError, SessionConfig};
-use server::shell::{DEFAULT_STREAM_BACKLOG, PlayerSessions, Shell, ShellConfig, TickMode};
+use server::shell::{
+    DEFAULT_STREAM_BACKLOG, PlayerSessions, Shell, ShellConfig, ShellHandle, TickMode,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -39,10 +43,34 @@ pub(crate) struct Target {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Ready {
     pub(crate) targets: Vec<Target>,
-    /// Resident memory with every endpoint bound and no connection, KiB.
+    /// A separate endpoint (a shell of its own, or a bare endpoint) for
+    /// [`WARM_UP_PLAYERS`] warm-up clients, closed before the baseline.
+    pub(crate) warmup: Target,
+    /// Resident memory with every endpoint bound and no connection, KiB ("cold").
     pub(crate) rss_kib: u64,
     /// Its anonymous part (`RssAnon`), KiB.
     pub(crate) anon_kib: u64,
+}
+
+/// Clients of the warm-up (a shell needs two: one per team).
+pub(crate) const WARM_UP_PLAYERS: usize = 2;
+
+/// The answer to `baseline`: memory once the warm-up clients have played and gone, and
+/// their endpoint is closed, so code paths run once (their code pages faulted in,
+/// lazily built state made) are not counted as the first players' memory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Baseline {
+    pub(crate) rss_kib: u64,
+    pub(crate) anon_kib: u64,
+}
+
+impl Baseline {
+    fn now() -> Baseline {
+        Baseline {
+            rss_kib: procfs::rss_kib(),
+            anon_kib: procfs::anon_kib(),
+        }
+    }
 }
 
 /// The child's counters at one instant (tick durations since the previous mark).
@@ -203,46 +231,65 @@ async fn serve_shells(sizes: &[usize], hz: u32) -> anyhow::Result<()> {
     let mut handles = Vec::new();
     let mut metrics = Vec::new();
     let mut runs = JoinSet::new();
-    for (i, &players) in sizes.iter().enumerate() {
-        let mut params = MatchConfig::default_params(&format!("gsess-bench-{i}"), i as u64 + 1);
-        params.max_players = u8::try_from(players).context("at most 64 players a shell")?;
-        params.tick_rate_hz = u16::try_from(hz).context("tick rate")?;
-        // Longer than any run: the match never ends by itself during a measurement.
-        params.duration_ticks = hz * 3_600;
-        let mut game = MatchConfig::new(params);
-        // Half a second of countdown once everyone is in, instead of three.
-        game.rules.countdown_ticks = hz / 2;
-        let config = ShellConfig {
-            net: loopback(),
-            session: SessionConfig::default(),
-            game,
-            tick: TickMode::Realtime,
-            linger: Duration::from_secs(1),
-            teams: Default::default(),
-            stream_backlog: DEFAULT_STREAM_BACKLOG,
+    let bind =
+        |i: usize, players: usize| -> anyhow::Result<(Shell<AcceptAll>, ShellHandle, Metrics)> {
+            let mut params = MatchConfig::default_params(&format!("gsess-bench-{i}"), i as u64 + 1);
+            params.max_players = u8::try_from(players).context("at most 64 players a shell")?;
+            params.tick_rate_hz = u16::try_from(hz).context("tick rate")?;
+            // Longer than any run: the match never ends by itself during a measurement.
+            params.duration_ticks = hz * 3_600;
+            let mut game = MatchConfig::new(params);
+            // Half a second of countdown once everyone is in, instead of three.
+            game.rules.countdown_ticks = hz / 2;
+            let config = ShellConfig {
+                net: loopback(),
+                session: SessionConfig::default(),
+                game,
+                tick: TickMode::Realtime,
+                linger: Duration::from_secs(1),
+                teams: Default::default(),
+                stream_backlog: DEFAULT_STREAM_BACKLOG,
+            };
+            let m = Metrics::new();
+            m.keep_tick_durations();
+            let liveness = Arc::new(Liveness::new(Duration::from_secs(5)));
+            let (shell, handle) = Shell::bind(config, &identity, AcceptAll, m.clone(), liveness)?;
+            Ok((shell, handle, m))
         };
-        let m = Metrics::new();
-        m.keep_tick_durations();
-        let liveness = Arc::new(Liveness::new(Duration::from_secs(5)));
-        let (shell, handle) = Shell::bind(config, &identity, AcceptAll, m.clone(), liveness)?;
-        targets.push(Target {
-            addr: handle.local_addr(),
-            fingerprint: handle.fingerprint().0,
-            players,
-        });
+    let target = |handle: &ShellHandle, players: usize| Target {
+        addr: handle.local_addr(),
+        fingerprint: handle.fingerprint().0,
+        players,
+    };
+    for (i, &players) in sizes.iter().enumerate() {
+        let (shell, handle, m) = bind(i, players)?;
+        targets.push(target(&handle, players));
         runs.spawn(shell.run());
         handles.push(handle);
         metrics.push(m);
     }
+    let (warm_shell, warm_handle, _) = bind(sizes.len(), WARM_UP_PLAYERS)?;
+    let warmup = target(&warm_handle, WARM_UP_PLAYERS);
+    let warm_run = tokio::spawn(warm_shell.run());
     settle().await;
     say(&Ready {
         targets,
+        warmup,
         rss_kib: procfs::rss_kib(),
         anon_kib: procfs::anon_kib(),
     });
     let mut commands = commands();
+    let mut warm = Some((warm_handle, warm_run));
     while let Some(cmd) = commands.recv().await {
         match cmd.as_str() {
+            "baseline" => {
+                if let Some((handle, run)) = warm.take() {
+                    handle.shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(10), run).await;
+                }
+                settle().await;
+                say(&Baseline::now());
+            }
             "mark" => {
                 let mut mark = Mark {
                     at_ns: started.elapsed().as_nanos() as u64,
@@ -310,33 +357,54 @@ async fn serve_bare(
     let mut targets = Vec::new();
     let mut endpoints = Vec::new();
     let mut tasks = JoinSet::new();
-    for &players in sizes {
+    let serve = |players: usize,
+                 tasks: &mut JoinSet<()>,
+                 counters: Arc<BareCounters>|
+     -> anyhow::Result<(quinn::Endpoint, Target)> {
         let endpoint = server::net::bind_endpoint(&loopback(), &identity)?;
-        targets.push(Target {
+        let target = Target {
             addr: endpoint.local_addr()?,
             fingerprint: identity.fingerprint().0,
             players,
-        });
+        };
         let conns: Arc<Mutex<Vec<BareConn>>> = Arc::default();
         tasks.spawn(accept_loop(endpoint.clone(), conns.clone()));
-        tasks.spawn(send_loop(
-            conns,
-            counters.clone(),
-            payload.clone(),
-            hz,
-            stream,
-        ));
+        tasks.spawn(send_loop(conns, counters, payload.clone(), hz, stream));
+        Ok((endpoint, target))
+    };
+    for &players in sizes {
+        let (endpoint, target) = serve(players, &mut tasks, counters.clone())?;
+        targets.push(target);
         endpoints.push(endpoint);
     }
+    let mut warm_tasks = JoinSet::new();
+    let (warm_endpoint, warmup) = serve(
+        WARM_UP_PLAYERS,
+        &mut warm_tasks,
+        Arc::new(BareCounters::default()),
+    )?;
     settle().await;
     say(&Ready {
         targets,
+        warmup,
         rss_kib: procfs::rss_kib(),
         anon_kib: procfs::anon_kib(),
     });
     let mut commands = commands();
+    let mut warm = Some((warm_endpoint, warm_tasks));
     while let Some(cmd) = commands.recv().await {
         match cmd.as_str() {
+            "baseline" => {
+                if let Some((endpoint, mut tasks)) = warm.take() {
+                    tasks.abort_all();
+                    while tasks.join_next().await.is_some() {}
+                    endpoint.close(quinn::VarInt::from_u32(0), b"warm-up done");
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+                }
+                settle().await;
+                say(&Baseline::now());
+            }
             "mark" => {
                 let ticks = std::mem::take(&mut *counters.ticks.lock().expect("not poisoned"));
                 say(&Mark {
