@@ -955,3 +955,70 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A snapshot encoded once and completed per client with its input sequence number
+    /// is byte for byte what encoding that client's own snapshot gives, including the
+    /// sequence numbers whose varint is longer than the placeholder's one byte.
+    #[test]
+    fn shared_snapshot_encodes_as_each_clients_own(
+        snap in snapshot(),
+        seqs in vec(prop_oneof![0..251u32, 251..65_536u32, any::<u32>()], 1..8),
+    ) {
+        let own = |seq: u32| {
+            let mut s = snap.clone();
+            s.last_input_seq = seq;
+            encode(&ServerMessage::Snapshot(s))
+        };
+        match SharedSnapshot::new(snap.clone()) {
+            Ok(shared) => {
+                for seq in seqs {
+                    let ours = shared.encode_for(seq);
+                    match own(seq) {
+                        Ok(bytes) => prop_assert_eq!(ours.unwrap(), bytes),
+                        Err(EncodeError::TooLarge { .. }) => {
+                            let too_large = matches!(ours, Err(EncodeError::TooLarge { .. }));
+                            prop_assert!(too_large);
+                        }
+                        Err(e) => prop_assert!(false, "{e}"),
+                    }
+                }
+            }
+            // Only a snapshot that does not fit even with a one-byte sequence number.
+            Err(_) => prop_assert!(own(0).is_err()),
+        }
+    }
+}
+
+/// The boundaries of bincode's `u32` varint (1, 3 and 5 bytes) in a shared snapshot.
+#[test]
+fn shared_snapshot_sequence_numbers_at_the_varint_boundaries() {
+    let snap = Snapshot {
+        tick: 70_000,
+        baseline: Some(69_990),
+        last_input_seq: 7,
+        phase: PhaseState {
+            phase: Phase::Playing,
+            ends_at_tick: 90_000,
+        },
+        players: Vec::new(),
+        player_deltas: Vec::new(),
+        removed_players: vec![3],
+        items: Vec::new(),
+        removed_items: vec![300],
+    };
+    let shared = SharedSnapshot::new(snap.clone()).unwrap();
+    for seq in [0, 250, 251, 65_535, 65_536, u32::MAX] {
+        let mut own = snap.clone();
+        own.last_input_seq = seq;
+        let bytes = shared.encode_for(seq).unwrap();
+        assert_eq!(
+            bytes,
+            encode(&ServerMessage::Snapshot(own.clone())).unwrap()
+        );
+        assert_eq!(
+            decode_datagram::<ServerMessage>(&bytes).unwrap(),
+            ServerMessage::Snapshot(own)
+        );
+    }
+}

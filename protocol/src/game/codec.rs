@@ -7,7 +7,7 @@ use bincode::config::{Configuration, Limit, LittleEndian, Varint};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::messages::{ClientMessage, DisconnectReason, ServerMessage};
+use super::messages::{ClientMessage, DisconnectReason, ServerMessage, Snapshot};
 use super::{Channel, FRAME_HEADER_LEN, MAX_DATAGRAM_SIZE, MAX_STREAM_MESSAGE_SIZE};
 
 /// The one bincode configuration of the game wire: little endian, variable-length integers
@@ -209,6 +209,85 @@ pub fn encode<M: Message>(msg: &M) -> Result<Vec<u8>, EncodeError> {
         out[..FRAME_HEADER_LEN].copy_from_slice(&len.to_le_bytes());
     }
     Ok(out)
+}
+
+/// A snapshot encoded once for every client that gets the same one but for its
+/// `last_input_seq` (the clients that acknowledged the same baseline):
+/// [`encode_for`](Self::encode_for) returns exactly what [`encode`] returns for
+/// `ServerMessage::Snapshot` with that sequence number, by copying the bytes before and
+/// after the field around the sequence number's varint.
+#[derive(Debug, Clone)]
+pub struct SharedSnapshot {
+    /// The message encoded with `last_input_seq` 0 (a one-byte varint).
+    bytes: Vec<u8>,
+    /// Where that byte is.
+    seq_at: usize,
+}
+
+/// `ServerMessage::Snapshot`'s variant index, as bincode writes it before the fields.
+const SNAPSHOT_VARIANT: u32 = 1;
+
+impl SharedSnapshot {
+    /// Encodes `snapshot` (its `last_input_seq` is ignored).
+    ///
+    /// # Errors
+    /// As [`encode`]: a field cap broken, or too large for a datagram even with the
+    /// shortest sequence number.
+    pub fn new(mut snapshot: Snapshot) -> Result<Self, EncodeError> {
+        snapshot.last_input_seq = 0;
+        // The fields before the sequence number, as bincode lays out an enum's newtype
+        // variant then a struct: variant index, `tick`, `baseline`, one after another.
+        let head = (SNAPSHOT_VARIANT, snapshot.tick, snapshot.baseline);
+        let seq_at = bincode::serde::encode_to_vec(head, wire_config::<MAX_DATAGRAM_SIZE>())
+            .map_err(|e| EncodeError::FieldCap {
+                kind: "snapshot",
+                detail: e.to_string(),
+            })?
+            .len();
+        let bytes = encode(&ServerMessage::Snapshot(snapshot))?;
+        debug_assert_eq!(bytes.get(seq_at), Some(&0), "the sequence number's varint");
+        Ok(SharedSnapshot { bytes, seq_at })
+    }
+
+    /// The datagram for a client whose newest applied input is `last_input_seq`.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLarge`] when the longer varint of a large sequence number pushes
+    /// the datagram past its limit.
+    pub fn encode_for(&self, last_input_seq: u32) -> Result<Vec<u8>, EncodeError> {
+        let (seq, seq_len) = varint_u32(last_input_seq);
+        let size = self.bytes.len() - 1 + seq_len;
+        if size > MAX_DATAGRAM_SIZE {
+            return Err(EncodeError::TooLarge {
+                kind: "snapshot",
+                size,
+                limit: MAX_DATAGRAM_SIZE,
+            });
+        }
+        let mut out = Vec::with_capacity(size);
+        out.extend_from_slice(&self.bytes[..self.seq_at]);
+        out.extend_from_slice(&seq[..seq_len]);
+        out.extend_from_slice(&self.bytes[self.seq_at + 1..]);
+        Ok(out)
+    }
+}
+
+/// bincode's varint of a `u32` (little endian) and its length: one byte below 251, else a
+/// marker byte (251: a `u16` follows, 252: a `u32` follows) and the value.
+fn varint_u32(n: u32) -> ([u8; 5], usize) {
+    let mut out = [0u8; 5];
+    if n < 251 {
+        out[0] = n as u8;
+        (out, 1)
+    } else if let Ok(short) = u16::try_from(n) {
+        out[0] = 251;
+        out[1..3].copy_from_slice(&short.to_le_bytes());
+        (out, 3)
+    } else {
+        out[0] = 252;
+        out[1..5].copy_from_slice(&n.to_le_bytes());
+        (out, 5)
+    }
 }
 
 /// Decodes one datagram's payload. Fails for a message that belongs on the stream.

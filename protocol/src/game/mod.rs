@@ -33,7 +33,7 @@ mod state;
 mod view;
 
 pub use codec::{
-    DecodeError, EncodeError, FrameReader, Message, StreamDecoder, decode_datagram,
+    DecodeError, EncodeError, FrameReader, Message, SharedSnapshot, StreamDecoder, decode_datagram,
     decode_stream_payload, encode, peek_hello_version,
 };
 pub use delta::{PlayerDelta, delta_fields};

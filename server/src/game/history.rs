@@ -36,7 +36,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use protocol::game::{
-    MAX_DATAGRAM_SIZE, MAX_PLAYERS, MAX_SNAPSHOT_ITEMS, PlayerDelta, PlayerState, Snapshot,
+    EncodeError, MAX_DATAGRAM_SIZE, MAX_PLAYERS, MAX_SNAPSHOT_ITEMS, PlayerDelta, PlayerState,
+    ServerMessage, SharedSnapshot, Snapshot, encode,
 };
 
 use super::rules::dist2;
@@ -48,17 +49,28 @@ use super::snapshot::{
 /// get a full snapshot).
 pub const DEFAULT_HISTORY_LEN: usize = 32;
 
-/// Diffs of one world against the baselines seen so far (by view identity, not value).
-/// Holding the views keeps their addresses from being reused while the cache lives.
+/// Diffs of one world against the baselines seen so far (by view identity, not value),
+/// and the encoded snapshot of each diff that fits one datagram whole (the same for every
+/// client on that baseline but for its input sequence number). Holding the views keeps
+/// their addresses from being reused while the cache lives.
 #[derive(Debug, Default)]
 pub struct DiffCache {
     world: Option<Arc<WorldView>>,
-    entries: Vec<(Option<Arc<WorldView>>, Diff)>,
+    entries: Vec<CacheEntry>,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    base: Option<Arc<WorldView>>,
+    diff: Diff,
+    /// `None` until asked for; then the shared encoding, or `None` inside when the diff
+    /// does not fit whole (each client then gets its own packing).
+    shared: Option<Option<SharedSnapshot>>,
 }
 
 impl DiffCache {
-    /// The changes from `base` (none: from nothing) to `world`.
-    fn diff(&mut self, base: Option<&Arc<WorldView>>, world: &Arc<WorldView>) -> Diff {
+    /// The entry of the changes from `base` (none: from nothing) to `world`.
+    fn entry(&mut self, base: Option<&Arc<WorldView>>, world: &Arc<WorldView>) -> &mut CacheEntry {
         if !self.world.as_ref().is_some_and(|w| Arc::ptr_eq(w, world)) {
             self.world = Some(Arc::clone(world));
             self.entries.clear();
@@ -68,18 +80,30 @@ impl DiffCache {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
         };
-        if let Some((_, d)) = self.entries.iter().find(|(b, _)| same(b)) {
-            return d.clone();
-        }
-        let empty = WorldView {
-            tick: 0,
-            phase: world.phase,
-            players: Vec::new(),
-            items: Vec::new(),
+        let at = match self.entries.iter().position(|e| same(&e.base)) {
+            Some(at) => at,
+            None => {
+                let empty = WorldView {
+                    tick: 0,
+                    phase: world.phase,
+                    players: Vec::new(),
+                    items: Vec::new(),
+                };
+                let changes = diff(base.map_or(&empty, |b| b.as_ref()), world);
+                self.entries.push(CacheEntry {
+                    base: base.cloned(),
+                    diff: changes,
+                    shared: None,
+                });
+                self.entries.len() - 1
+            }
         };
-        let changes = diff(base.map_or(&empty, |b| b.as_ref()), world);
-        self.entries.push((base.cloned(), changes.clone()));
-        changes
+        &mut self.entries[at]
+    }
+
+    /// The changes from `base` (none: from nothing) to `world`.
+    fn diff(&mut self, base: Option<&Arc<WorldView>>, world: &Arc<WorldView>) -> Diff {
+        self.entry(base, world).diff.clone()
     }
 }
 
@@ -192,15 +216,7 @@ impl SnapshotHistory {
             removed_items: Vec::new(),
         };
         let view = if fits_whole(&snap, &changes) {
-            for (p, delta) in changes.players {
-                match delta {
-                    Some(d) => snap.player_deltas.push(d),
-                    None => snap.players.push(p),
-                }
-            }
-            snap.removed_players = changes.removed_players;
-            snap.items = changes.items;
-            snap.removed_items = changes.removed_items;
+            fill_whole(&mut snap, changes);
             Arc::clone(world)
         } else {
             pack(&mut snap, changes, world, viewer);
@@ -210,6 +226,55 @@ impl SnapshotHistory {
         };
         self.record(world.tick, view);
         snap
+    }
+
+    /// [`build_shared`](Self::build_shared)'s snapshot, encoded as a datagram: when the
+    /// changes since this client's baseline fit whole (the usual case), the encoding is
+    /// made once per baseline (in `cache`) and only this client's input sequence number
+    /// is written per client; otherwise the client's own packing is encoded.
+    ///
+    /// # Errors
+    /// As [`encode`]; a snapshot built here always fits, so only a bug makes one.
+    pub fn build_encoded(
+        &mut self,
+        world: &Arc<WorldView>,
+        viewer: Option<u8>,
+        last_input_seq: u32,
+        cache: &mut DiffCache,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let base = self
+            .acked
+            .and_then(|t| self.sent.iter().find(|(tick, _)| *tick == t))
+            .map(|(_, v)| Arc::clone(v));
+        let entry = cache.entry(base.as_ref(), world);
+        let shared = entry.shared.get_or_insert_with(|| {
+            // Whole for every client of this baseline: measured with the longest
+            // sequence number a client can have.
+            let mut snap = Snapshot {
+                tick: world.tick,
+                baseline: base.as_ref().map(|b| b.tick),
+                last_input_seq: u32::MAX,
+                phase: world.phase,
+                players: Vec::new(),
+                player_deltas: Vec::new(),
+                removed_players: Vec::new(),
+                items: Vec::new(),
+                removed_items: Vec::new(),
+            };
+            fits_whole(&snap, &entry.diff)
+                .then(|| {
+                    fill_whole(&mut snap, entry.diff.clone());
+                    SharedSnapshot::new(snap)
+                })?
+                .ok()
+        });
+        if let Some(shared) = shared {
+            let bytes = shared.encode_for(last_input_seq);
+            self.record(world.tick, Arc::clone(world));
+            return bytes;
+        }
+        let snap = self.build_shared(world, viewer, last_input_seq, cache);
+        encode(&ServerMessage::Snapshot(snap))
     }
 
     fn record(&mut self, tick: u32, view: Arc<WorldView>) {
@@ -234,6 +299,19 @@ impl SnapshotHistory {
             self.acked = None;
         }
     }
+}
+
+/// Puts all of `changes` in `snap` (which fits them: [`fits_whole`]).
+fn fill_whole(snap: &mut Snapshot, changes: Diff) {
+    for (p, delta) in changes.players {
+        match delta {
+            Some(d) => snap.player_deltas.push(d),
+            None => snap.players.push(p),
+        }
+    }
+    snap.removed_players = changes.removed_players;
+    snap.items = changes.items;
+    snap.removed_items = changes.removed_items;
 }
 
 /// Whether all of `changes` fits in one datagram and within the list caps.

@@ -314,6 +314,14 @@ fn a_full_world_of_64_players_is_packed_under_the_limit_own_player_first() {
     let mut history = SnapshotHistory::new();
     let snap = history.build(&world, Some(63), 7);
     assert!(datagram_len(&snap) <= MAX_DATAGRAM_SIZE);
+    // Too big to share: the encoded build packs for its viewer as the plain build does.
+    let datagram = SnapshotHistory::new()
+        .build_encoded(&world, Some(63), 7, &mut DiffCache::default())
+        .unwrap();
+    assert_eq!(
+        datagram,
+        encode(&ServerMessage::Snapshot(snap.clone())).unwrap()
+    );
     assert_eq!(snap.players[0].id, 63);
     // The nearest others come next.
     let me = world.player(63).unwrap();
@@ -347,6 +355,7 @@ fn a_shared_diff_cache_changes_no_snapshot() {
     let mut m = playing(8, 0);
     let mut alone: Vec<SnapshotHistory> = (0..8).map(|_| SnapshotHistory::new()).collect();
     let mut shared = alone.clone();
+    let mut by_encoding = alone.clone();
     for tick in 0..40u32 {
         for p in 0..8u8 {
             press(&mut m, p, tick + 1, (p as i8 - 4) * 30, 20, 0);
@@ -354,14 +363,28 @@ fn a_shared_diff_cache_changes_no_snapshot() {
         m.step();
         let world = std::sync::Arc::new(m.world_view());
         let mut cache = DiffCache::default();
-        for (i, (a, s)) in alone.iter_mut().zip(&mut shared).enumerate() {
+        let mut encoded = DiffCache::default();
+        let histories = alone.iter_mut().zip(&mut shared).zip(&mut by_encoding);
+        for (i, ((a, s), e)) in histories.enumerate() {
             let lone = a.build(&world, Some(i as u8), tick);
             let together = s.build_shared(&world, Some(i as u8), tick, &mut cache);
             assert_eq!(lone, together, "client {i} at tick {}", world.tick);
+            // The encoded datagram, from the shared encoding when the snapshot is whole,
+            // is the client's own snapshot encoded.
+            let datagram = e
+                .build_encoded(&world, Some(i as u8), tick, &mut encoded)
+                .unwrap();
+            assert_eq!(
+                datagram,
+                encode(&ServerMessage::Snapshot(lone.clone())).unwrap(),
+                "client {i} at tick {}",
+                world.tick
+            );
             // Client i acks every (i % 4 + 1)th tick; client 7 never does.
             if i != 7 && tick % (i as u32 % 4 + 1) == 0 {
                 a.ack(world.tick);
                 s.ack(world.tick);
+                e.ack(world.tick);
             }
         }
     }

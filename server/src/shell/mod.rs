@@ -808,13 +808,13 @@ impl<P: PlayerSessions> Shell<P> {
             let (Some(conn), Some(_)) = (&link.conn, link.player.filter(|p| p == player)) else {
                 continue;
             };
-            let snapshot = link.history.build_shared(
+            let datagram = link.history.build_encoded(
                 &world,
                 Some(seat.game_id),
                 self.game.last_input_seq(seat.game_id),
                 &mut diffs,
             );
-            match encode(&ServerMessage::Snapshot(snapshot)) {
+            match datagram {
                 Ok(bytes) => {
                     let len = bytes.len() as u64;
                     match conn.send_datagram(Bytes::from(bytes)) {
