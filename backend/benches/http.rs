@@ -394,13 +394,35 @@ async fn run_wrk(
 }
 
 /// The API as `backend serve` builds it (see the module docs for what differs).
-/// An API started by [`start_api`]: dropping `stop` (with every handle) shuts it down and
-/// frees its pools, records and stores.
+/// An API started by [`start_api`].
 struct RunningApi {
     addr: SocketAddr,
     handle: MatchmakerHandle,
     metrics: ApiMetrics,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+impl RunningApi {
+    /// Stops serving and waits (up to a minute) until the driver has stopped and freed
+    /// its pools and records, so that no later run shares the cores with the freeing
+    /// (hundreds of thousands of tickets take a good part of a second).
+    async fn shut_down(self) {
+        let RunningApi {
+            handle,
+            stop,
+            driver,
+            ..
+        } = self;
+        drop(stop);
+        drop(handle);
+        if tokio::time::timeout(Duration::from_secs(60), driver)
+            .await
+            .is_err()
+        {
+            println!("(an API's driver did not stop within a minute)");
+        }
+    }
 }
 
 async fn start_api(data_dir: &Path, placer: Arc<dyn Placer>) -> anyhow::Result<RunningApi> {
@@ -414,7 +436,7 @@ async fn start_api(data_dir: &Path, placer: Arc<dyn Placer>) -> anyhow::Result<R
         Arc::new(EmbeddedRankings::open(data_dir.join("rankings")).context("rankings")?);
     let clock = Clock::system();
     let metrics = ApiMetrics::new();
-    let (handle, _driver) = http::spawn_matchmaker(
+    let (handle, driver) = http::spawn_matchmaker(
         matchmaker,
         placer,
         Arc::clone(&profiles),
@@ -449,7 +471,8 @@ async fn start_api(data_dir: &Path, placer: Arc<dyn Placer>) -> anyhow::Result<R
         addr,
         handle,
         metrics,
-        _stop: stop,
+        stop,
+        driver,
     })
 }
 
@@ -605,7 +628,7 @@ async fn run() -> anyhow::Result<bool> {
                 parked_api.metrics.matches_placing.get(),
             ));
             // Its quarter of a million parked matches are not kept through the rounds.
-            drop(parked_api);
+            parked_api.shut_down().await;
         }
         let tickets = run_wrk(&wrk, settings, &script, api.addr).await?;
         println!("round {round}: ticket creation done: {tickets:?}");
@@ -621,7 +644,7 @@ async fn run() -> anyhow::Result<bool> {
         );
         rounds.push((trivial, tickets));
         // Shut this round's API down, so the next round runs beside no leftover state.
-        drop(api);
+        api.shut_down().await;
     }
     let (parked, parked_trivial, parked_created, parked_placing) =
         parked.context("at least one round")?;
