@@ -5,11 +5,13 @@
 //! that handlers use to create, read, cancel and watch tickets. The task applies commands
 //! in arrival order, ticks the core on a timer ([`DriverConfig::tick`]) and runs each
 //! matching pass in short steps between commands (a pass over thousands of new tickets
-//! takes tens of milliseconds, which every command would otherwise wait out), hands every
-//! proposed match to a [`Placer`] in a task of its own, writes the placement record to the
+//! takes tens of milliseconds, which every command would otherwise wait out), hands the
+//! matches proposed together to a [`Placer`] in one task (placed concurrently; those
+//! placed together recorded with one store call), writes the placement record to the
 //! profile store before reporting success to the core (so no client learns of a match
 //! whose record is missing), and reports failures back so the core returns the tickets
-//! to the pool or fails them. Every state change bumps the ticket's `seq` and is
+//! to the pool or fails them. Tickets are kept in a ring indexed by the core's sequential
+//! ticket id, with a map from the API id for requests. Every state change bumps the ticket's `seq` and is
 //! broadcast to its event-stream subscribers. Final tickets stay readable for
 //! [`DriverConfig::final_retention`], then are forgotten.
 //!
