@@ -199,22 +199,9 @@ impl SnapshotHistory {
         last_input_seq: u32,
         cache: &mut DiffCache,
     ) -> Snapshot {
-        let base = self
-            .acked
-            .and_then(|t| self.sent.iter().find(|(tick, _)| *tick == t))
-            .map(|(_, v)| Arc::clone(v));
+        let base = self.baseline();
         let changes = cache.diff(base.as_ref(), world);
-        let mut snap = Snapshot {
-            tick: world.tick,
-            baseline: base.as_ref().map(|b| b.tick),
-            last_input_seq,
-            phase: world.phase,
-            players: Vec::new(),
-            player_deltas: Vec::new(),
-            removed_players: Vec::new(),
-            items: Vec::new(),
-            removed_items: Vec::new(),
-        };
+        let mut snap = header(world, base.as_deref(), last_input_seq);
         let view = if fits_whole(&snap, &changes) {
             fill_whole(&mut snap, changes);
             Arc::clone(world)
@@ -242,25 +229,12 @@ impl SnapshotHistory {
         last_input_seq: u32,
         cache: &mut DiffCache,
     ) -> Result<Vec<u8>, EncodeError> {
-        let base = self
-            .acked
-            .and_then(|t| self.sent.iter().find(|(tick, _)| *tick == t))
-            .map(|(_, v)| Arc::clone(v));
+        let base = self.baseline();
         let entry = cache.entry(base.as_ref(), world);
         let shared = entry.shared.get_or_insert_with(|| {
             // Whole for every client of this baseline: measured with the longest
             // sequence number a client can have.
-            let mut snap = Snapshot {
-                tick: world.tick,
-                baseline: base.as_ref().map(|b| b.tick),
-                last_input_seq: u32::MAX,
-                phase: world.phase,
-                players: Vec::new(),
-                player_deltas: Vec::new(),
-                removed_players: Vec::new(),
-                items: Vec::new(),
-                removed_items: Vec::new(),
-            };
+            let mut snap = header(world, base.as_deref(), u32::MAX);
             fits_whole(&snap, &entry.diff)
                 .then(|| {
                     fill_whole(&mut snap, entry.diff.clone());
@@ -275,6 +249,13 @@ impl SnapshotHistory {
         }
         let snap = self.build_shared(world, viewer, last_input_seq, cache);
         encode(&ServerMessage::Snapshot(snap))
+    }
+
+    /// The world this client acknowledged, if it is still held.
+    fn baseline(&self) -> Option<Arc<WorldView>> {
+        self.acked
+            .and_then(|t| self.sent.iter().find(|(tick, _)| *tick == t))
+            .map(|(_, v)| Arc::clone(v))
     }
 
     fn record(&mut self, tick: u32, view: Arc<WorldView>) {
@@ -298,6 +279,21 @@ impl SnapshotHistory {
         {
             self.acked = None;
         }
+    }
+}
+
+/// A snapshot of `world` against `base` with nothing in it yet.
+fn header(world: &WorldView, base: Option<&WorldView>, last_input_seq: u32) -> Snapshot {
+    Snapshot {
+        tick: world.tick,
+        baseline: base.map(|b| b.tick),
+        last_input_seq,
+        phase: world.phase,
+        players: Vec::new(),
+        player_deltas: Vec::new(),
+        removed_players: Vec::new(),
+        items: Vec::new(),
+        removed_items: Vec::new(),
     }
 }
 
