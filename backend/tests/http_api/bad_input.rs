@@ -137,6 +137,12 @@ async fn bad_bodies_change_nothing() {
             "joined",
         ),
         (json!({"latencies_ms": {US: 40}}), 400, "mode"),
+        // A wrongly typed field deep in the body is named by its path.
+        (
+            json!({"mode": "duel", "latencies_ms": {US: "fast"}}),
+            400,
+            "latencies_ms.us-east-1",
+        ),
         (json!([1, 2]), 400, "invalid"),
     ];
     for (body, status, needle) in cases {
