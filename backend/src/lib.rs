@@ -33,3 +33,10 @@ pub mod provision;
 pub mod queue;
 pub mod rankings;
 pub mod ratings;
+
+/// A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
+/// `getrandom` system call each (`Uuid::new_v4` without uuid's `fast-rng` feature): the
+/// ticket path mints one per ticket and the dev placer three per match.
+pub(crate) fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(rand::random()).into_uuid()
+}

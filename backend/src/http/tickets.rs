@@ -610,9 +610,7 @@ impl Driver {
             .find(|m| *m.name == *ticket.mode)
             .expect("the core knows only configured modes");
         let (mode, timeout) = (Arc::clone(&mode.name), mode.ticket_timeout_ms);
-        // A version 4 UUID from the thread's CSPRNG (seeded from the OS), rather than one
-        // getrandom system call per ticket (`Uuid::new_v4` without uuid's `fast-rng`).
-        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let id = crate::random_uuid();
         let snap = Snapshot {
             id: id.hyphenated().to_string().into(),
             mode,

@@ -95,8 +95,7 @@ impl Placer for DevPlacer {
         proposed: &'a ProposedMatch,
     ) -> BoxFuture<'a, Result<PlacedMatch, PlacementFailure>> {
         Box::pin(async move {
-            // Random ids from the thread's CSPRNG, not a getrandom system call each.
-            let session = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+            let session = crate::random_uuid();
             let game_session_id = format!(
                 "arn:aws:gamelift:{}::gamesession/fleet-dev/gsess-{session}",
                 proposed.region
@@ -106,10 +105,7 @@ impl Placer for DevPlacer {
                 .iter()
                 .flatten()
                 .map(|p| {
-                    let psess = format!(
-                        "psess-{}",
-                        uuid::Builder::from_random_bytes(rand::random()).into_uuid()
-                    );
+                    let psess = format!("psess-{}", crate::random_uuid());
                     (p.player_id.clone(), psess)
                 })
                 .collect();
