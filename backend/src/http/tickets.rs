@@ -11,9 +11,9 @@
 //! profile store before reporting success to the core (so no client learns of a match
 //! whose record is missing), and reports failures back so the core returns the tickets
 //! to the pool or fails them. Tickets are kept in a ring indexed by the core's sequential
-//! ticket id, with a map from the API id for requests. Every state change bumps the ticket's `seq` and is
-//! broadcast to its event-stream subscribers. Final tickets stay readable for
-//! [`DriverConfig::final_retention`], then are forgotten.
+//! ticket id, with a map from the API id for requests. Every state change bumps the
+//! ticket's `seq` and is broadcast to its event-stream subscribers. Final tickets stay
+//! readable for [`DriverConfig::final_retention`], then are forgotten.
 //!
 //! **What it is not:** durable or shared between instances: the pools and tickets live in
 //! this process (see the matchmaking core's docs for the scale-out story), and a restart
@@ -358,11 +358,6 @@ impl Records {
         self.get(*self.by_api.get(&api)?)
     }
 
-    fn by_api_mut(&mut self, api: u128) -> Option<&mut Record> {
-        let core = *self.by_api.get(&api)?;
-        self.get_mut(core)
-    }
-
     fn remove(&mut self, core: TicketId) {
         let Some(slot) = self.slot(core) else { return };
         let Some(record) = self.ring.get_mut(slot).and_then(Option::take) else {
@@ -685,9 +680,8 @@ impl Driver {
     }
 
     fn subscribe(&mut self, id: &str, caller: &str) -> Result<Subscription, HttpError> {
-        self.visible(id, caller)?;
-        let key = canonical(id).expect("visible");
-        let record = self.records.by_api_mut(key).expect("visible");
+        let core = self.visible(id, caller)?.core;
+        let record = self.records.get_mut(core).expect("visible");
         let updates = if record.snap.is_final() {
             None
         } else {
