@@ -5,8 +5,8 @@
 //! Profiles, applied match ids and placements live in memory. Every write is first
 //! appended to `profiles.log` in the data directory as **one** JSON line (together with
 //! the other writes of its batch, see group commit below), then `fsync`ed, then applied
-//! in memory; the call returns after that. Records (floats
-//! written as their bits, `{"f64bits":…}`, see [`encode_profile`](super::encode_profile)):
+//! in memory; the call returns after that. Records (floats written as their bits,
+//! `{"f64bits":…}`, see [`encode_profile`](super::encode_profile)):
 //!
 //! ```text
 //! {"op":"commit","match_id":"m-1","profiles":[{"player_id":"p-1","version":3,…},…]}
@@ -292,7 +292,7 @@ impl EmbeddedProfiles {
         request: Request,
         answer: oneshot::Receiver<Result<T, ProfilesError>>,
     ) -> BoxFuture<'static, Result<T, ProfilesError>> {
-        let queued = self.enqueue(vec![request]);
+        let queued = self.enqueue([request]);
         Box::pin(async move {
             queued.await;
             answer
@@ -302,7 +302,10 @@ impl EmbeddedProfiles {
     }
 
     /// Queues `requests` together when first polled, starting a leader if none runs.
-    fn enqueue(&self, requests: Vec<Request>) -> impl Future<Output = ()> + Send + 'static {
+    fn enqueue(
+        &self,
+        requests: impl IntoIterator<Item = Request> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
         let inner = Arc::clone(&self.inner);
         async move {
             let start_leader = {
