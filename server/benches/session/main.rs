@@ -774,15 +774,17 @@ fn targets(rows: &[Row], most: Option<usize>, first_failure: Option<(usize, Stri
             verdict(p99 < 2_000)
         );
     }
-    let worst = rows.iter().map(Row::ratio).fold(0.0, f64::max);
+    // The largest of a figure over the rows.
+    let worst = |figure: &dyn Fn(&Row) -> f64| rows.iter().map(figure).fold(0.0, f64::max);
+    let worst_ratio = worst(&Row::ratio);
     let ratios: Vec<String> = rows
         .iter()
         .map(|r| format!("{}: {:.2}x", r.n, r.ratio()))
         .collect();
     println!(
-        "- server CPU <= 1.3x bare quinn (median of the runs at each N): {} (worst {worst:.2}x), {}",
+        "- server CPU <= 1.3x bare quinn (median of the runs at each N): {} (worst {worst_ratio:.2}x), {}",
         ratios.join(", "),
-        verdict(worst <= 1.3)
+        verdict(worst_ratio <= 1.3)
     );
     // From the largest run where every bot connected and got its snapshots (per-player
     // cost falls with N as fixed costs spread): a starved run spends less CPU per player
@@ -806,10 +808,7 @@ fn targets(rows: &[Row], most: Option<usize>, first_failure: Option<(usize, Stri
             .unwrap_or_default(),
         verdict(most.is_some_and(|n| n >= 1_000))
     );
-    let worst_rss = rows
-        .iter()
-        .map(|r| r.shell.rss_per_player_kib)
-        .fold(0.0, f64::max);
+    let worst_rss = worst(&|r| r.shell.rss_per_player_kib);
     // The fixed part (allocator and runtime growth once traffic flows) weighs most on
     // small N: the slope between the smallest and the largest fully delivered run is
     // what one more player costs.
@@ -826,21 +825,15 @@ fn targets(rows: &[Row], most: Option<usize>, first_failure: Option<(usize, Stri
         marginal.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1} KiB per player")),
         verdict(worst_rss <= 64.0)
     );
-    let worst_cold = rows
-        .iter()
-        .map(|r| r.shell.cold_rss_per_player_kib)
-        .fold(0.0, f64::max);
+    let worst_cold = worst(&|r| r.shell.cold_rss_per_player_kib);
     println!(
         "  from cold (growth over the bound, never-connected server / N, so one-off costs of the first connection included): worst {worst_cold:.1} KiB"
     );
-    let worst_anon = rows
-        .iter()
-        .map(|r| r.shell.anon_per_player_kib)
-        .fold(0.0, f64::max);
+    let worst_anon = worst(&|r| r.shell.anon_per_player_kib);
     println!(
         "  anonymous memory (RssAnon growth / N, without the executable's code pages): worst {worst_anon:.1} KiB"
     );
-    let worst_delta = rows.iter().map(Row::delta_share).fold(0.0, f64::max);
+    let worst_delta = worst(&Row::delta_share);
     println!(
         "- delta snapshots <= 40% of full: worst {:.1}%, {}",
         worst_delta * 100.0,
