@@ -100,6 +100,10 @@ impl Placer for ParkedPlacer {
     }
 }
 
+/// The allocator the `backend` binary runs with (see its `main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -211,6 +211,10 @@ fn pct(v: &mut [Millis], q: f64) -> String {
     format!("{} ms", v[i])
 }
 
+/// The allocator the `backend` binary runs with (see its `main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // The backlog mode: 4v4 that never relaxes its team size, fed only parties of three,
     // which cannot share a team: its tickets wait (and are re-examined) until they time out.

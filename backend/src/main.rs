@@ -35,6 +35,12 @@ use backend::rankings::{DEFAULT_KEY_PREFIX, EmbeddedRankings, Rankings, RedisRan
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use protocol::result::{Keyring, MatchResult, ResultMessage};
 
+/// mimalloc, not glibc's malloc: creating tickets, glibc spent a fifth of the server's
+/// CPU searching and consolidating its bins (`docs/benchmarks.md`, "HTTP ticket
+/// creation"). The benches that run the backend in-process use it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Deliveries after which the embedded queue moves a message to its DLQ, by default.
 const DEFAULT_MAX_RECEIVES: u32 = 5;
 
