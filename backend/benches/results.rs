@@ -83,6 +83,10 @@ const BENCHMARK_KEY: &str = "bench:zadd";
 const SERVER_START: Duration = Duration::from_secs(10);
 const BENCHMARK_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The allocator the `backend` binary runs with (see its `main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

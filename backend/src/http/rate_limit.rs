@@ -11,7 +11,7 @@
 //! not shared between backend instances: with N instances behind a load balancer a
 //! player gets up to N times the rate.
 
-use std::collections::HashMap;
+use crate::matchmaking::KeyMap;
 
 /// The limit: `burst` requests at once, refilled at `per_second`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,8 @@ struct Bucket {
 #[derive(Debug)]
 pub struct RateLimiter {
     limit: RateLimit,
-    buckets: HashMap<String, Bucket>,
+    /// By player id (a verified token's subject).
+    buckets: KeyMap<String, Bucket>,
     /// `buckets.len()` after the last sweep; the next sweep runs when it has doubled.
     swept_len: usize,
 }
@@ -53,7 +54,7 @@ impl RateLimiter {
         assert!(limit.burst >= 1 && limit.per_second >= 1, "bad rate limit");
         RateLimiter {
             limit,
-            buckets: HashMap::new(),
+            buckets: KeyMap::default(),
             swept_len: 0,
         }
     }

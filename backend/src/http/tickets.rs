@@ -606,15 +606,17 @@ impl Driver {
             .expect("the core knows only configured modes");
         let (mode, timeout) = (Arc::clone(&mode.name), mode.ticket_timeout_ms);
         let id = crate::random_uuid();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let snap = Snapshot {
-            id: id.hyphenated().to_string().into(),
+            id: Arc::from(&*id.hyphenated().encode_lower(&mut text)),
             mode,
             players: players.into(),
             state: State::Searching,
             created_at: now,
             updated_at: now,
             expires_at: now + timeout,
-            seq: 0,
+            // The core's first output for it (SEARCHING) is this state: see `set_state`.
+            seq: 1,
             estimated_wait_ms: None,
         };
         self.records.insert(Record {
@@ -745,6 +747,14 @@ impl Driver {
         let Some(record) = self.records.get_mut(id) else {
             return;
         };
+        if matches!(
+            (&record.snap.state, &state),
+            (State::Searching, State::Searching)
+        ) {
+            // A new ticket's first state, which `create` recorded already (every later
+            // change moves to another state): no new snapshot, no event.
+            return;
+        }
         let mut snap = (*record.snap).clone();
         snap.state = state;
         snap.updated_at = at;

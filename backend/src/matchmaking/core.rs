@@ -261,6 +261,13 @@ impl Hasher for IdHasher {
 /// A hash map keyed by ids the process minted (see [`IdHasher`]).
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
+/// A hash map keyed by names no client picks: player ids (the `sub` of a verified token,
+/// chosen by the identity provider), configured mode and region names, GameLift ARNs.
+/// foldhash, seeded per map: a fraction of SipHash's cost, and resistant to the inputs
+/// that collide for every seed, which is all such keys need; a key taken straight from
+/// a request body would want SipHash.
+pub(crate) type KeyMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Ratings are keyed in thousandths so the pools can be ordered maps.
 const KEY_SCALE: f64 = 1000.0;
 
@@ -332,13 +339,13 @@ struct Pick {
 #[derive(Debug)]
 pub struct Matchmaker {
     config: MatchmakerConfig,
-    mode_index: HashMap<String, usize>,
-    region_index: HashMap<String, usize>,
+    mode_index: KeyMap<String, usize>,
+    region_index: KeyMap<String, usize>,
     /// `[mode][region]`: searching tickets by (rating key, id).
     pub(super) pools: Vec<Vec<Pool>>,
     pub(super) tickets: IdMap<TicketId, Ticket>,
     finished: IdMap<TicketId, TicketView>,
-    pub(super) live_players: HashMap<String, TicketId>,
+    pub(super) live_players: KeyMap<String, TicketId>,
     /// Searching tickets by (deadline, id).
     pub(super) deadlines: BTreeSet<(Millis, TicketId)>,
     /// Searching tickets by (next examination, enqueue time, id).
@@ -394,7 +401,7 @@ impl Matchmaker {
             pools,
             tickets: IdMap::default(),
             finished: IdMap::default(),
-            live_players: HashMap::new(),
+            live_players: KeyMap::default(),
             deadlines: BTreeSet::new(),
             due: BTreeSet::new(),
             placing: IdMap::default(),

@@ -58,9 +58,9 @@ mod teams;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use self::core::IdMap;
 pub use self::core::{
     CancelError, CancelOutcome, EnqueueError, MatchId, MatchPlayer, Matchmaker, ModeStats, Output,
     PlayerEntry, ProposedMatch, TicketChange, TicketId, TicketRequest, TicketView, UnknownMatch,
 };
+pub(crate) use self::core::{IdMap, KeyMap};
 pub use self::rules::{Caps, ConfigError, MatchmakerConfig, Millis, ModeRules, Relaxing};

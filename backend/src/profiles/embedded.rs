@@ -57,7 +57,7 @@
 //! **One process per directory:** `profiles.lock` is locked exclusively for as long as
 //! the store is open.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::ops::Bound;
@@ -70,6 +70,7 @@ use tokio::sync::oneshot;
 use super::{
     BoxFuture, CommitOutcome, ProfilePage, ProfileStore, ProfilesError, exact_json, validate_commit,
 };
+use crate::matchmaking::KeyMap;
 use crate::ratings::{PlacementRecord, PlayerId, PlayerProfile};
 
 /// The log's file name in the data directory.
@@ -104,9 +105,10 @@ struct Inner {
 struct Data {
     profiles: BTreeMap<PlayerId, PlayerProfile>,
     /// Hashed, not ordered: looked up per write (the keys, game session ARNs, share long
-    /// prefixes); compaction sorts them.
-    applied: HashSet<String>,
-    placements: HashMap<String, PlacementRecord>,
+    /// prefixes); compaction sorts them. ARNs come from GameLift (through a signed
+    /// result, for `applied`), so foldhash rather than SipHash.
+    applied: HashSet<String, foldhash::fast::RandomState>,
+    placements: KeyMap<String, PlacementRecord>,
 }
 
 #[derive(Debug, Default)]
