@@ -20,6 +20,10 @@
 //! tick, draining outputs, placement callbacks), and time-to-match in virtual time, for
 //! all tickets and for *typical* ones (solo, rating within 1σ of the mean, home latency
 //! ≤ 60 ms: tickets for which a fair match is available at once in a pool this size).
+//!
+//! The simulation is seeded, so every run does the same work; `--repeat N` (3) runs it
+//! N times and reports each phase from the run with its median CPU rate, every run's
+//! rate beside it (this machine's speed drifts between runs a minute apart).
 
 use std::time::Instant;
 
@@ -215,7 +219,36 @@ fn pct(v: &mut [Millis], q: f64) -> String {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() {
+/// One phase's outcome in one run.
+struct Measured {
+    name: &'static str,
+    ticks: u32,
+    phase: Phase,
+    wall: f64,
+    cpu: Option<f64>,
+    /// Tickets searching after a tick: least and most.
+    pool_after: (usize, usize),
+}
+
+/// One run of every phase (the simulation is seeded: every run does the same work).
+struct Sim {
+    phases: Vec<Measured>,
+    enqueue_wall: f64,
+    burst_tick_wall: f64,
+    burst_left: usize,
+}
+
+/// Matched tickets per CPU second (per wall second without a CPU reading).
+fn rate(m: &Measured) -> f64 {
+    let secs = m.cpu.unwrap_or(m.wall);
+    if secs > 0.0 {
+        m.phase.matched_tickets as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+fn simulate() -> Sim {
     // The backlog mode: 4v4 that never relaxes its team size, fed only parties of three,
     // which cannot share a team: its tickets wait (and are re-examined) until they time out.
     let mut quads = rules("quads", 4);
@@ -268,11 +301,18 @@ fn main() {
     let burst_wall = w0.elapsed().as_secs_f64();
     let burst_cpu = cpu_seconds().zip(c0).map(|(a, b)| a - b);
     let burst_left = mm.tickets_searching();
+    let mut phases = vec![Measured {
+        name: "burst",
+        ticks: 1,
+        phase: burst,
+        wall: burst_wall,
+        cpu: burst_cpu,
+        pool_after: (burst_left, burst_left),
+    }];
 
     // Steady, with the pool topped up to 100,000 before each tick, then an open-loop
     // arrival rate. Arrivals are spread over each tick interval, in time order.
     let mut now: Millis = 0;
-    let mut phases = Vec::new();
     for (name, ticks, rate) in [
         ("steady, pool topped up to 100k", TOPUP_TICKS, None),
         ("steady, open loop", OPEN_TICKS, Some(OPEN_PER_TICK)),
@@ -309,54 +349,122 @@ fn main() {
         }
         let wall = w0.elapsed().as_secs_f64();
         let cpu = cpu_seconds().zip(c0).map(|(a, b)| a - b);
-        phases.push((name, ticks, p, wall, cpu, pool_after));
+        phases.push(Measured {
+            name,
+            ticks,
+            phase: p,
+            wall,
+            cpu,
+            pool_after,
+        });
     }
+    Sim {
+        phases,
+        enqueue_wall,
+        burst_tick_wall,
+        burst_left,
+    }
+}
+
+fn main() {
+    // `--repeat N` (3): the whole simulation N times; each phase is reported from the run
+    // with its median CPU rate (the machine's speed drifts between runs), all runs listed.
+    let args: Vec<String> = std::env::args().collect();
+    let repeat = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .map_or(3, |n| n.parse().expect("--repeat takes a number"));
+    assert!((1..=9).contains(&repeat), "--repeat must be 1 to 9");
+    let runs: Vec<Sim> = (0..repeat).map(|_| simulate()).collect();
+    let first = &runs[0];
+    // The time-to-match table below comes from the first run: it holds only if every run
+    // did the same work.
+    for run in &runs[1..] {
+        for (a, b) in first.phases.iter().zip(&run.phases) {
+            assert_eq!(
+                (a.phase.enqueued, a.phase.matched_tickets, a.phase.matches),
+                (b.phase.enqueued, b.phase.matched_tickets, b.phase.matches),
+                "{}: runs differ",
+                a.name
+            );
+        }
+    }
+    // Per phase: the runs' rates, and the run whose rate is the median.
+    let chosen: Vec<(&Measured, Vec<f64>)> = (0..first.phases.len())
+        .map(|i| {
+            let mut by_rate: Vec<&Measured> = runs.iter().map(|r| &r.phases[i]).collect();
+            let rates = by_rate.iter().map(|m| rate(m)).collect();
+            by_rate.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
+            (by_rate[by_rate.len() / 2], rates)
+        })
+        .collect();
 
     let per_sec = |n: u64, s: Option<f64>| {
         s.filter(|s| *s > 0.0)
             .map_or("-".to_owned(), |s| format!("{:.0}", n as f64 / s))
     };
     println!("matchmaking core, one thread, 3 modes x 4 regions, candidate window 32");
+    println!("{repeat} runs; each phase from the run with its median CPU rate");
     println!();
     println!(
-        "| phase | tickets enqueued | tickets matched | matches | timed out | wall s | CPU s | matched/s (wall) | matched/s (CPU) |"
+        "| phase | tickets enqueued | tickets matched | matches | timed out | wall s | CPU s | matched/s (wall) | matched/s (CPU) | matched/s (CPU), every run |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    let row = |name: &str, p: &Phase, wall: f64, cpu: Option<f64>| {
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (m, rates) in &chosen {
+        let p = &m.phase;
+        let all: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
         println!(
-            "| {name} | {} | {} | {} | {} | {wall:.2} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} |",
+            m.name,
             p.enqueued,
             p.matched_tickets,
             p.matches,
             p.timed_out,
-            cpu.map_or("-".to_owned(), |c| format!("{c:.2}")),
-            per_sec(p.matched_tickets, Some(wall)),
-            per_sec(p.matched_tickets, cpu),
+            m.wall,
+            m.cpu.map_or("-".to_owned(), |c| format!("{c:.2}")),
+            per_sec(p.matched_tickets, Some(m.wall)),
+            per_sec(p.matched_tickets, m.cpu),
+            all.join(", "),
         );
-    };
-    row("burst", &burst, burst_wall, burst_cpu);
-    for (name, _, p, wall, cpu, _) in &phases {
-        row(name, p, *wall, *cpu);
     }
+    let slowest = chosen
+        .iter()
+        .min_by(|a, b| rate(a.0).total_cmp(&rate(b.0)))
+        .expect("phases");
     println!();
     println!(
-        "burst: enqueue of {POOL} tickets {enqueue_wall:.2} s wall, the matching tick {burst_tick_wall:.2} s wall, {burst_left} left searching"
+        "slowest phase (median run): {} at {:.0} tickets matched per CPU second (target: at least 50000)",
+        slowest.0.name,
+        rate(slowest.0)
     );
-    for (name, ticks, p, _, _, (lo, hi)) in &phases {
+    println!();
+    println!(
+        "burst (first run): enqueue of {POOL} tickets {:.2} s wall, the matching tick {:.2} s wall, {} left searching",
+        first.enqueue_wall, first.burst_tick_wall, first.burst_left
+    );
+    for m in &first.phases[1..] {
+        let (lo, hi) = m.pool_after;
         println!(
-            "{name}: {ticks} ticks of {TICK_MS} ms; arrivals {:.0}/s virtual; searching after a tick {lo}..{hi}",
-            p.enqueued as f64 * 1000.0 / (*ticks as f64 * TICK_MS as f64)
+            "{}: {} ticks of {TICK_MS} ms; arrivals {:.0}/s virtual; searching after a tick {lo}..{hi}",
+            m.name,
+            m.ticks,
+            m.phase.enqueued as f64 * 1000.0 / (f64::from(m.ticks) * TICK_MS as f64)
         );
     }
+    let burst = &first.phases[0].phase;
     println!(
         "mean team rating gap / players per match: burst {:.1} / {:.1}",
         burst.gap_sum / burst.matches.max(1) as f64,
         burst.matched_players as f64 / burst.matches.max(1) as f64
     );
     println!();
+    // Virtual time: the same in every run.
     println!("| time to match (virtual) | phase | tickets | p50 | p99 |");
     println!("|---|---|---|---|---|");
-    for (name, _, p, _, _, _) in &mut phases {
+    let mut runs = runs;
+    for m in &mut runs[0].phases[1..] {
+        let (name, p) = (m.name, &mut m.phase);
         let n_typ = p.waits_typical.len();
         let n_all = p.waits_all.len();
         println!(
