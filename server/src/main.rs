@@ -83,6 +83,11 @@ struct Cli {
     /// Simulation and snapshot rate, Hz (a game property `tick_rate` overrides it).
     #[arg(long, env = "GLS_TICK_RATE", default_value_t = 30)]
     tick_rate: u16,
+    /// The UDP socket's receive buffer in bytes (`SO_RCVBUF`; capped by the kernel's
+    /// `net.core.rmem_max`); the OS default when unset. Raise it for hundreds of players
+    /// per process.
+    #[arg(long, env = "GLS_UDP_RECV_BUFFER", value_parser = clap::value_parser!(u64).range(65_536..=(1 << 30)))]
+    udp_recv_buffer: Option<u64>,
     /// Admin HTTP port for /metrics and /healthz on loopback (0 = off).
     #[arg(long, env = "GLS_ADMIN_PORT", default_value_t = 0)]
     admin_port: u16,
@@ -562,6 +567,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = ShellConfig {
         net: NetConfig {
             bind: SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
+            udp_recv_buffer: cli.udp_recv_buffer.map(|b| b as usize),
             ..NetConfig::default()
         },
         session: SessionConfig::default(),

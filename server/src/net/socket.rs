@@ -29,6 +29,25 @@ pub fn bind_dual_stack(addr: SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket.into())
 }
 
+/// Asks for a receive buffer (`SO_RCVBUF`) of `bytes` and returns the size the kernel
+/// reports. Linux doubles the request (for its bookkeeping) and caps it at
+/// `net.core.rmem_max`; a result under `bytes` means the cap was hit, which is logged.
+pub fn set_recv_buffer(socket: &UdpSocket, bytes: usize) -> io::Result<usize> {
+    let socket = socket2::SockRef::from(socket);
+    socket.set_recv_buffer_size(bytes)?;
+    let effective = socket.recv_buffer_size()?;
+    if effective < bytes {
+        tracing::warn!(
+            requested = bytes,
+            effective,
+            "UDP receive buffer capped by the kernel: raise net.core.rmem_max"
+        );
+    } else {
+        tracing::info!(requested = bytes, effective, "UDP receive buffer");
+    }
+    Ok(effective)
+}
+
 fn plain(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     socket.bind(&addr.into())?;
@@ -39,6 +58,26 @@ fn plain(addr: SocketAddr) -> io::Result<UdpSocket> {
 mod tests {
     use super::*;
     use std::net::Ipv6Addr;
+
+    /// The request takes effect (under Debian's default `rmem_max` of 208 KiB, so it
+    /// holds on a host nobody tuned), and the size reported is the kernel's.
+    #[test]
+    fn the_receive_buffer_is_raised_to_what_was_asked() {
+        let socket = bind_udp(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind");
+        let before = socket2::SockRef::from(&socket)
+            .recv_buffer_size()
+            .expect("SO_RCVBUF");
+        let asked = 150_000;
+        let effective = set_recv_buffer(&socket, asked).expect("set");
+        assert!(effective >= asked, "{effective} < {asked}");
+        assert_ne!(effective, before, "the default was kept");
+        assert_eq!(
+            socket2::SockRef::from(&socket)
+                .recv_buffer_size()
+                .expect("SO_RCVBUF"),
+            effective
+        );
+    }
 
     #[test]
     fn unspecified_v6_takes_ipv4_traffic_or_falls_back() {
