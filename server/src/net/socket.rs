@@ -30,13 +30,18 @@ pub fn bind_dual_stack(addr: SocketAddr) -> io::Result<UdpSocket> {
 }
 
 /// Asks for a receive buffer (`SO_RCVBUF`) of `bytes` and returns the size the kernel
-/// reports. Linux doubles the request (for its bookkeeping) and caps it at
-/// `net.core.rmem_max`; a result under `bytes` means the cap was hit, which is logged.
+/// reports. Linux caps the request at `net.core.rmem_max` and reports twice what it
+/// grants (the other half is its bookkeeping); a cap is logged as a warning.
 pub fn set_recv_buffer(socket: &UdpSocket, bytes: usize) -> io::Result<usize> {
     let socket = socket2::SockRef::from(socket);
     socket.set_recv_buffer_size(bytes)?;
     let effective = socket.recv_buffer_size()?;
-    if effective < bytes {
+    let granted_in_full = if cfg!(target_os = "linux") {
+        bytes.saturating_mul(2)
+    } else {
+        bytes
+    };
+    if effective < granted_in_full {
         tracing::warn!(
             requested = bytes,
             effective,
