@@ -2,7 +2,8 @@
 //!
 //! **What it is:** [`init`] creates the three DynamoDB tables of the profile store
 //! ([`DynamoTables`]; on-demand billing, a string partition key `pk`, no sort key and
-//! no secondary index, since every read is by key or a full scan), the results queue
+//! no secondary index, since every read is by key or a full scan; TTL on the placements
+//! table's `expires_at`), the results queue
 //! and its dead-letter queue (standard, or FIFO with [`ProvisionConfig::fifo`]) with a
 //! redrive policy after [`ProvisionConfig::max_receive_count`] receives, and the S3
 //! bucket for results too large for SQS (public access blocked). Anything that exists
@@ -19,6 +20,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
@@ -26,7 +28,7 @@ use aws_sdk_s3::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::aws::{classify, error_code};
-use crate::profiles::DynamoTables;
+use crate::profiles::{DynamoTables, PLACEMENT_TTL_ATTRIBUTE};
 use crate::queue::SqsQueueConfig;
 
 /// `maxReceiveCount` of the results queue's redrive policy unless configured.
@@ -193,6 +195,7 @@ pub async fn init(
     for table in tables.all() {
         create_table(&dynamo, table).await?;
     }
+    ensure_ttl(&dynamo, &tables.placements, PLACEMENT_TTL_ATTRIBUTE).await?;
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let (dlq_url, dlq_arn) = create_dlq(&sqs, config).await?;
     let queue_url = create_queue(&sqs, config, &dlq_arn).await?;
@@ -245,6 +248,57 @@ async fn create_table(
         Err(e) => return Err(service(table, &e)),
     }
     wait_active(client, table).await
+}
+
+/// Turns on DynamoDB's TTL on `attribute` of `table`, unless it is on already; TTL on
+/// another attribute is a conflict (a table has one TTL attribute, and changing it is
+/// the operator's call).
+async fn ensure_ttl(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    attribute: &str,
+) -> Result<(), ProvisionError> {
+    let described = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| service(table, &e))?;
+    let current = described.time_to_live_description();
+    let status = current.and_then(|d| d.time_to_live_status());
+    let on = matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    );
+    match current.and_then(|d| d.attribute_name()) {
+        Some(name) if on && name == attribute => {
+            tracing::debug!(table, attribute, "TTL already on");
+            return Ok(());
+        }
+        Some(name) if on => {
+            return Err(ProvisionError::Conflict {
+                resource: table.to_owned(),
+                detail: format!(
+                    "TTL is on attribute {name:?}, the profile store sets {attribute:?}"
+                ),
+            });
+        }
+        _ => {}
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(true)
+        .build()
+        .map_err(|e| ProvisionError::InvalidConfig(format!("table {table}: TTL: {e}")))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| service(table, &e))?;
+    tracing::info!(table, attribute, "turned on DynamoDB TTL");
+    Ok(())
 }
 
 /// Waits until `table` is `ACTIVE` and checks that its key is `pk` (string) alone.

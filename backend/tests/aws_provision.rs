@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveSpecification, TimeToLiveStatus};
 use aws_sdk_sqs::types::QueueAttributeName;
-use backend::profiles::{CommitOutcome, DynamoProfiles, ProfileStore};
+use backend::profiles::{CommitOutcome, DynamoProfiles, PLACEMENT_TTL_ATTRIBUTE, ProfileStore};
 use backend::provision::{DEFAULT_MAX_RECEIVE_COUNT, ProvisionConfig, ProvisionError, init};
 use backend::queue::{
     MAX_BODY_BYTES, QueueError, REDRIVE_REASON, Receipt, ResultQueue, SqsQueue, SqsQueueConfig,
 };
-use backend::ratings::PlayerProfile;
+use backend::ratings::{PlacedPlayer, PlacementRecord, PlayerProfile};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -19,6 +20,21 @@ fn config(prefix: &str) -> ProvisionConfig {
     ProvisionConfig::new(
         &format!("{}-", tests::unique_name(prefix)),
         &tests::unique_name("bucket"),
+    )
+}
+
+/// The placements table's TTL: (status, attribute).
+async fn ttl_of(dynamo: &aws_sdk_dynamodb::Client, table: &str) -> (TimeToLiveStatus, String) {
+    let out = dynamo
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    let d = out.time_to_live_description().unwrap();
+    (
+        d.time_to_live_status().unwrap().clone(),
+        d.attribute_name().unwrap_or_default().to_owned(),
     )
 }
 
@@ -77,6 +93,86 @@ async fn init_twice_then_the_stores_work() {
 
     let s3 = backend::aws::s3_client(&sdk);
     s3.head_bucket().bucket(&first.bucket).send().await.unwrap();
+
+    // Placement records carry their expiry, and the table's TTL is on for it (once:
+    // the second `init` found it on).
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    assert_eq!(
+        ttl_of(&dynamo, &first.tables.placements).await,
+        (
+            TimeToLiveStatus::Enabled,
+            PLACEMENT_TTL_ATTRIBUTE.to_owned()
+        )
+    );
+    let hour = Duration::from_secs(3600);
+    let store = store.with_placement_retention(hour);
+    let record = PlacementRecord {
+        match_id: "arn:aws:gamelift:us-east-1::gamesession/fleet-1/m-ttl".to_owned(),
+        players: vec![PlacedPlayer {
+            player_id: "p1".to_owned(),
+            player_session_id: "psess-1".to_owned(),
+            team: None,
+        }],
+    };
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    store.put_placement(&record).await.unwrap();
+    let item = dynamo
+        .get_item()
+        .table_name(&first.tables.placements)
+        .key("pk", AttributeValue::S(record.match_id.clone()))
+        .send()
+        .await
+        .unwrap();
+    let Some(AttributeValue::N(expires_at)) = item.item().unwrap().get(PLACEMENT_TTL_ATTRIBUTE)
+    else {
+        panic!("no {PLACEMENT_TTL_ATTRIBUTE} on {item:?}");
+    };
+    let expires_at: u64 = expires_at.parse().unwrap();
+    let earliest = (before + hour).as_secs();
+    assert!(
+        (earliest..earliest + 60).contains(&expires_at),
+        "expires_at {expires_at}, expected about {earliest}"
+    );
+    assert_eq!(
+        store.get_placement(&record.match_id).await.unwrap(),
+        Some(record)
+    );
+}
+
+/// A placements table whose TTL is on another attribute is not changed: `init` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ttl_on_another_attribute_is_a_conflict() {
+    let sdk = tests::aws_config().await;
+    let cfg = config("prov-ttl");
+    let made = init(&sdk, &cfg).await.unwrap();
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let spec = |attribute: &str, enabled| {
+        TimeToLiveSpecification::builder()
+            .attribute_name(attribute)
+            .enabled(enabled)
+            .build()
+            .unwrap()
+    };
+    for ttl in [spec(PLACEMENT_TTL_ATTRIBUTE, false), spec("other", true)] {
+        dynamo
+            .update_time_to_live()
+            .table_name(&made.tables.placements)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .unwrap();
+    }
+    let err = init(&sdk, &cfg).await.unwrap_err();
+    assert!(
+        matches!(&err, ProvisionError::Conflict { resource, .. } if *resource == made.tables.placements),
+        "{err}"
+    );
+    assert_eq!(
+        ttl_of(&dynamo, &made.tables.placements).await,
+        (TimeToLiveStatus::Enabled, "other".to_owned())
+    );
 }
 
 /// FIFO queues get `.fifo` names and a FIFO DLQ; a changed `max_receive_count` is

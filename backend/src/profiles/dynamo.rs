@@ -30,6 +30,16 @@ use super::{
 };
 use crate::ratings::{PlacementRecord, PlayerId, PlayerProfile};
 
+/// The placements table's TTL attribute (epoch seconds; [`crate::provision::init`] turns
+/// DynamoDB's TTL on for it): a placement record is needed until its match's result is
+/// applied, and a result older than this is refused anyway.
+pub const PLACEMENT_TTL_ATTRIBUTE: &str = "expires_at";
+
+/// How long a placement record is kept unless configured: 30 days, far beyond any match
+/// and any result waiting in a server's outbox or the queue (SQS keeps a message 4 days,
+/// its DLQ 14).
+pub const DEFAULT_PLACEMENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 /// Keys per `BatchGetItem` call (DynamoDB's limit).
 pub const BATCH_GET_KEYS: usize = 100;
 /// `BatchGetItem` rounds for one chunk's `UnprocessedKeys` before giving up with
@@ -69,6 +79,7 @@ impl DynamoTables {
 pub struct DynamoProfiles {
     client: Client,
     tables: DynamoTables,
+    placement_retention: Duration,
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -114,7 +125,19 @@ fn request_token(match_id: &str, expected: &BTreeMap<PlayerId, u64>) -> String {
 impl DynamoProfiles {
     /// A store over `client` and `tables` (created by [`crate::provision::init`]).
     pub fn new(client: Client, tables: DynamoTables) -> Self {
-        Self { client, tables }
+        Self {
+            client,
+            tables,
+            placement_retention: DEFAULT_PLACEMENT_RETENTION,
+        }
+    }
+
+    /// Placement records expire this long after they are written (DynamoDB deletes them
+    /// within a day or two of that); [`DEFAULT_PLACEMENT_RETENTION`] unless set.
+    #[must_use]
+    pub fn with_placement_retention(mut self, retention: Duration) -> Self {
+        self.placement_retention = retention;
+        self
     }
 
     /// The tables.
@@ -282,12 +305,20 @@ impl ProfileStore for DynamoProfiles {
         Box::pin(async move {
             let json = serde_json::to_string(record)
                 .map_err(|e| ProfilesError::Backend(format!("placement to JSON: {e}")))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let expires_at = (now + self.placement_retention).as_secs();
             let put = self
                 .client
                 .put_item()
                 .table_name(&self.tables.placements)
                 .item("pk", AttributeValue::S(record.match_id.clone()))
                 .item("placement", AttributeValue::S(json))
+                .item(
+                    PLACEMENT_TTL_ATTRIBUTE,
+                    AttributeValue::N(expires_at.to_string()),
+                )
                 .condition_expression("attribute_not_exists(pk)")
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,

@@ -27,7 +27,13 @@
 //! |---|---|---|
 //! | profiles | player id | `version` (N), `profile` (S: [`encode_profile`]) |
 //! | applied-matches | match id | `players` (SS: the players written) |
-//! | placements | match id | `placement` (S: the [`PlacementRecord`] as JSON) |
+//! | placements | match id | `placement` (S: the [`PlacementRecord`] as JSON), `expires_at` (N: epoch seconds, the table's TTL attribute) |
+//!
+//! Placement records expire [`DEFAULT_PLACEMENT_RETENTION`] (30 days) after they are
+//! written ([`DynamoProfiles::with_placement_retention`]); `backend init` enables the
+//! table's TTL on [`PLACEMENT_TTL_ATTRIBUTE`]. Applied-match items are kept (they are
+//! small; a result for an expired placement is refused anyway). The embedded store
+//! keeps every placement.
 //!
 //! The JSON blob keeps the mapping mechanical; [`encode_profile`] writes floats as their
 //! bits, because the workspace's `serde_json` (without `float_roundtrip`) may read a
@@ -90,7 +96,10 @@ mod embedded;
 mod exact_json;
 
 pub use crate::rankings::BoxFuture;
-pub use dynamo::{BATCH_GET_KEYS, DynamoProfiles, DynamoTables, MAX_BATCH_GET_ROUNDS};
+pub use dynamo::{
+    BATCH_GET_KEYS, DEFAULT_PLACEMENT_RETENTION, DynamoProfiles, DynamoTables,
+    MAX_BATCH_GET_ROUNDS, PLACEMENT_TTL_ATTRIBUTE,
+};
 pub use embedded::EmbeddedProfiles;
 
 /// Most players one [`ProfileStore::commit_result`] takes: DynamoDB's 100 items per
