@@ -255,7 +255,11 @@ impl SharedSnapshot {
     /// [`EncodeError::TooLarge`] when the longer varint of a large sequence number pushes
     /// the datagram past its limit.
     pub fn encode_for(&self, last_input_seq: u32) -> Result<Vec<u8>, EncodeError> {
-        let (seq, seq_len) = varint_u32(last_input_seq);
+        // bincode's own varint (1, 3 or 5 bytes), written to the stack.
+        let mut seq = [0u8; 5];
+        let seq_len =
+            bincode::serde::encode_into_slice(last_input_seq, &mut seq, wire_config::<5>())
+                .expect("a u32 varint takes at most 5 bytes");
         let size = self.bytes.len() - 1 + seq_len;
         if size > MAX_DATAGRAM_SIZE {
             return Err(EncodeError::TooLarge {
@@ -269,24 +273,6 @@ impl SharedSnapshot {
         out.extend_from_slice(&seq[..seq_len]);
         out.extend_from_slice(&self.bytes[self.seq_at + 1..]);
         Ok(out)
-    }
-}
-
-/// bincode's varint of a `u32` (little endian) and its length: one byte below 251, else a
-/// marker byte (251: a `u16` follows, 252: a `u32` follows) and the value.
-fn varint_u32(n: u32) -> ([u8; 5], usize) {
-    let mut out = [0u8; 5];
-    if n < 251 {
-        out[0] = n as u8;
-        (out, 1)
-    } else if let Ok(short) = u16::try_from(n) {
-        out[0] = 251;
-        out[1..3].copy_from_slice(&short.to_le_bytes());
-        (out, 3)
-    } else {
-        out[0] = 252;
-        out[1..5].copy_from_slice(&n.to_le_bytes());
-        (out, 5)
     }
 }
 
