@@ -112,7 +112,8 @@ impl Placer for FlakyPlacer {
 }
 
 /// The embedded store, except that storing a placement record always fails (as on a
-/// full disk); everything else goes to the store.
+/// full disk; `put_placements`, the trait's default, goes through `put_placement`);
+/// everything else goes to the store.
 pub(crate) struct NoPlacementRecords(pub(crate) Arc<EmbeddedProfiles>);
 
 impl NoPlacementRecords {
@@ -137,13 +138,6 @@ impl ProfileStore for NoPlacementRecords {
         _record: &'a PlacementRecord,
     ) -> BoxFuture<'a, Result<(), ProfilesError>> {
         Box::pin(async { Err(Self::refused()) })
-    }
-
-    fn put_placements<'a>(
-        &'a self,
-        records: Vec<PlacementRecord>,
-    ) -> BoxFuture<'a, Vec<Result<(), ProfilesError>>> {
-        Box::pin(async move { records.iter().map(|_| Err(Self::refused())).collect() })
     }
 
     fn get_placement<'a>(
