@@ -52,6 +52,10 @@
 //! `WRK` (`wrk` on the `PATH`). With the defaults the whole run takes about a minute and a
 //! half; every wait is bounded.
 
+#[path = "common/procfs.rs"]
+mod procfs;
+
+use procfs::{CLOCK_TICKS_PER_S, cpu_ticks};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -240,25 +244,6 @@ impl WrkResult {
     }
 }
 
-/// `USER_HZ`, the unit of `/proc/<pid>/stat`'s times (100 on every Linux we run on).
-const CLOCK_TICKS_PER_S: f64 = 100.0;
-
-/// (this process's user + system time, its waited-for children's), in clock ticks, from
-/// `/proc/self/stat`.
-fn cpu_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let field = |i: usize| -> u64 {
-        rest.split_whitespace()
-            .nth(i)
-            .and_then(|f| f.parse().ok())
-            .unwrap_or(0)
-    };
-    // After the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
-    (field(11) + field(12), field(13) + field(14))
-}
-
 /// The Lua script: each wrk thread takes every `threads`-th token of the file and sends
 /// them in order, starting again after the last one (the trivial handler does not care;
 /// for the API that is a second ticket for a player, and the run is invalid).
@@ -375,7 +360,7 @@ async fn run_wrk(
         .arg(format!("http://{addr}{PATH}"))
         .kill_on_drop(true);
     let limit = Duration::from_secs(settings.secs) + WRK_GRACE;
-    let before = cpu_ticks();
+    let before = cpu_ticks().unwrap_or_default();
     let output = tokio::time::timeout(limit, command.output())
         .await
         .with_context(|| format!("wrk did not finish within {limit:?}"))?
@@ -389,7 +374,7 @@ async fn run_wrk(
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let after = cpu_ticks();
+    let after = cpu_ticks().unwrap_or_default();
     let mut result = WrkResult::parse(&stdout)
         .with_context(|| format!("no WRK_RESULT line in wrk's output:\n{stdout}"))?;
     result.server_ticks = after.0.saturating_sub(before.0);

@@ -25,6 +25,10 @@
 //! N times and reports each phase from the run with its median CPU rate, every run's
 //! rate beside it (this machine's speed drifts between runs a minute apart).
 
+#[path = "common/procfs.rs"]
+mod procfs;
+
+use procfs::{CLOCK_TICKS_PER_S, cpu_ticks};
 use std::time::Instant;
 
 use backend::matchmaking::{
@@ -70,13 +74,7 @@ fn rules(name: &str, team_max: u16) -> ModeRules {
 
 /// Process CPU time (user + system) in seconds, from /proc (Linux); `None` elsewhere.
 fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // After the command: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    cpu_ticks().map(|(own, _)| own as f64 / CLOCK_TICKS_PER_S)
 }
 
 struct Gen {
